@@ -1,0 +1,99 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { CORE_CAPABILITIES, PROTOCOL_VERSION, envelopeSchema, type Envelope, type EnvelopeInput } from '../model/envelope.js';
+import { nextId } from '../util/id.js';
+
+/** Why an envelope from the bus was dropped. Also the `reason` label of the drop counter. */
+export type DropReason = 'malformed' | 'version' | 'unknown_type' | 'unsigned' | 'forged';
+
+export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; reason: DropReason; detail?: string };
+
+export interface EnvelopeCodecOptions {
+  nodeId: string;
+  /** Shared secret. When set, envelopes are signed with HMAC-SHA256 and unsigned or forged ones are refused. */
+  clusterKey?: string | undefined;
+  capabilities?: readonly string[];
+}
+
+const MAGIC = 'SY';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const KNOWN_TYPES = new Set(['deliver', 'failover', 'control']);
+
+/**
+ * Frames envelopes for the bus: `SY<version>.<signature or ->.<json>`. The version and
+ * signature sit outside the JSON so a node can refuse what it cannot read, or what is not
+ * signed with the cluster key, before parsing it.
+ */
+export class EnvelopeCodec {
+  private readonly key: Buffer | undefined;
+  private readonly caps: string[];
+
+  constructor(private readonly options: EnvelopeCodecOptions) {
+    this.key = options.clusterKey ? Buffer.from(options.clusterKey, 'utf8') : undefined;
+    this.caps = [...new Set([...CORE_CAPABILITIES, ...(options.capabilities ?? [])])];
+  }
+
+  get signing(): boolean {
+    return this.key !== undefined;
+  }
+
+  /** Complete an envelope with version, id, sender and time. */
+  build<T extends Envelope>(input: EnvelopeInput<T>): T {
+    return {
+      ...input,
+      v: PROTOCOL_VERSION,
+      id: input.id ?? nextId(),
+      from: this.options.nodeId,
+      caps: this.caps,
+      ts: Date.now(),
+    } as unknown as T;
+  }
+
+  encode(envelope: Envelope): Uint8Array {
+    const json = JSON.stringify(envelope);
+    const sig = this.key ? this.sign(json) : '-';
+    return encoder.encode(`${MAGIC}${envelope.v}.${sig}.${json}`);
+  }
+
+  decode(bytes: Uint8Array): DecodeResult {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return { ok: false, reason: 'malformed', detail: 'not UTF-8' };
+    }
+    if (!text.startsWith(MAGIC)) return { ok: false, reason: 'malformed', detail: 'no magic' };
+    const dot1 = text.indexOf('.', MAGIC.length);
+    const dot2 = dot1 < 0 ? -1 : text.indexOf('.', dot1 + 1);
+    if (dot1 < 0 || dot2 < 0) return { ok: false, reason: 'malformed', detail: 'bad framing' };
+    const version = Number(text.slice(MAGIC.length, dot1));
+    if (!Number.isInteger(version) || version < 1) return { ok: false, reason: 'malformed', detail: 'bad version' };
+    if (version > PROTOCOL_VERSION) return { ok: false, reason: 'version', detail: `v${version}` };
+    const sig = text.slice(dot1 + 1, dot2);
+    const json = text.slice(dot2 + 1);
+    if (this.key) {
+      if (sig === '-' || sig.length === 0) return { ok: false, reason: 'unsigned' };
+      const expected = Buffer.from(this.sign(json), 'utf8');
+      const given = Buffer.from(sig, 'utf8');
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'forged' };
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      return { ok: false, reason: 'malformed', detail: 'bad JSON' };
+    }
+    const parsed = envelopeSchema.safeParse(raw);
+    if (!parsed.success) {
+      const type = (raw as { type?: unknown } | null)?.type;
+      if (typeof type === 'string' && !KNOWN_TYPES.has(type)) return { ok: false, reason: 'unknown_type', detail: type };
+      return { ok: false, reason: 'malformed', detail: parsed.error.issues[0]?.message };
+    }
+    if (parsed.data.v !== version) return { ok: false, reason: 'malformed', detail: 'version mismatch' };
+    return { ok: true, envelope: parsed.data };
+  }
+
+  private sign(json: string): string {
+    return createHmac('sha256', this.key as Buffer).update(json).digest('base64url');
+  }
+}

@@ -1,0 +1,5 @@
+export type * from './lifecycle.js';
+export type * from './bus.js';
+export type * from './history.js';
+export type * from './registry.js';
+export type * from './sessions.js';

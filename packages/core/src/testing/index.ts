@@ -1,0 +1,10 @@
+/**
+ * Contract suites every adapter runs, and helpers for tests. Import from
+ * `@switchyard/core/testing` in test files only: it depends on vitest.
+ */
+export { busContract, type BusContractOptions } from './bus-contract.js';
+export { historyContract, type HistoryContractOptions } from './history-contract.js';
+export { registryContract, makeNode, type RegistryContractOptions } from './registry-contract.js';
+export { sessionContract, makeSession, type SessionContractOptions } from './session-contract.js';
+export { Closer, bytes, text, unique, waitFor, sleep, rejectsWithCode } from './helpers.js';
+export { serviceUrl, type ServiceName } from './services.js';
