@@ -10,3 +10,5 @@ export * from './memory/index.js';
 export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
 export { TypedEmitter } from './util/emitter.js';
 export { randomId } from './util/id.js';
+export { noopObserver } from './ports/observer.js';
+export { noopLogger, childLogger, type Logger } from './logger.js';

@@ -3,3 +3,4 @@ export type * from './bus.js';
 export type * from './history.js';
 export type * from './registry.js';
 export type * from './sessions.js';
+export type * from './observer.js';

@@ -3,7 +3,9 @@
  * `connect()` opens what it needs, `close()` releases it. `close()` is idempotent, and a
  * client the caller passed in is never closed by the adapter.
  */
-export interface Lifecycle {
+import type { Instrumentable } from './observer.js';
+
+export interface Lifecycle extends Instrumentable {
   /** Open connections. Calling it again while connected is a no-op. */
   connect(): Promise<void>;
   /** Release everything this instance opened. Safe to call many times. */
