@@ -1,0 +1,122 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import type { Address } from '../model/address.js';
+import type { DeliverEnvelope, FailoverEnvelope, ControlEnvelope } from '../model/envelope.js';
+import type { NodeInfo, NodeLoad, NodeState } from '../model/node.js';
+import type { MessageBus } from '../ports/bus.js';
+import type { HistoryStore } from '../ports/history.js';
+import type { LeftReason, NodeRegistry } from '../ports/registry.js';
+import type { SessionStore } from '../ports/sessions.js';
+import type { AffinityStrategy, BalancerStrategy, FailoverStrategy, PlacementContext } from '../strategy/types.js';
+import type { DropReason } from './envelope-codec.js';
+
+/** Where a client should be, and why. */
+export interface Placement {
+  node: NodeInfo;
+  /** `affinity`: the store pinned the key to this node; `balancer`: freshly picked; `local`: no other healthy node. */
+  reason: 'affinity' | 'balancer' | 'local';
+  /** The affinity key used, if any. */
+  key: string | null;
+  /** True when `node` is this node. */
+  local: boolean;
+}
+
+export interface PublishOptions {
+  /** Connection ids that must not receive the message. */
+  except?: string[];
+  /** Append to the room's history first and carry the offset (room addresses only). */
+  history?: boolean;
+  headers?: Record<string, string>;
+}
+
+export interface PublishResult {
+  /** Present when the message went to history. */
+  offset?: number;
+  epoch?: string;
+}
+
+export interface ScaleAdvice {
+  direction: 'up' | 'down';
+  reason: string;
+  currentNodes: number;
+  desiredNodes: number;
+  utilization: number;
+}
+
+export interface RebalanceAdvice {
+  /** Connections that should move from each overloaded node to each underloaded node. */
+  moves: Array<{ from: string; to: string; connections: number }>;
+  imbalance: number;
+}
+
+/** Events of a cluster node, all typed. */
+export interface ClusterEvents {
+  'node:joined': (node: NodeInfo) => void;
+  'node:updated': (node: NodeInfo, previous: NodeInfo) => void;
+  'node:left': (nodeId: string, reason: LeftReason) => void;
+  /** Declared dead by this node's failure detector (no heartbeat within the node timeout). */
+  'node:dead': (node: NodeInfo) => void;
+  'state': (state: NodeState) => void;
+  /** This node became (true) or stopped being (false) the coordinator. */
+  'coordinator': (isCoordinator: boolean) => void;
+  /** A failover was planned and executed (received on every node, from the coordinator). */
+  'failover': (envelope: FailoverEnvelope) => void;
+  'control': (envelope: ControlEnvelope) => void;
+  /** An application message for local sockets. */
+  'deliver': (envelope: DeliverEnvelope) => void;
+  'envelope:dropped': (reason: DropReason, detail?: string) => void;
+  'rebalance': (advice: RebalanceAdvice) => void;
+  'scale': (advice: ScaleAdvice) => void;
+  'bus:status': (status: MessageBus['status']) => void;
+  'error': (error: Error) => void;
+}
+
+/** What a transport (transport-ws, or any other) needs from a cluster node. */
+export interface ClusterNodeApi {
+  readonly id: string;
+  readonly logger: Logger;
+  /** prom-client registry holding every Switchyard metric of this node. */
+  readonly metricsRegistry: Registry;
+  readonly bus: MessageBus;
+  readonly registry: NodeRegistry;
+  readonly sessions: SessionStore;
+  /** Present when history is configured. */
+  readonly history: HistoryStore | undefined;
+  readonly balancer: BalancerStrategy;
+  readonly affinity: AffinityStrategy;
+  readonly failover: FailoverStrategy;
+
+  /** This node's current record. */
+  readonly self: NodeInfo;
+  readonly state: NodeState;
+  /** Every known node (self included), dead ones kept for a while as tombstones. */
+  nodes(): NodeInfo[];
+  /** Nodes in state `ready`. */
+  healthyNodes(): NodeInfo[];
+  isCoordinator(): boolean;
+
+  /** Set this node's public URL (known after listen) before or after start. */
+  setUrl(url: string): void;
+  /** The transport reports its open connections (and anything else it measures); core adds CPU, memory and lag. */
+  setLoadSource(source: () => Partial<NodeLoad>): void;
+
+  /** Choose the node for a connecting client (affinity, then session store, then balancer). */
+  place(ctx: PlacementContext): Promise<Placement>;
+
+  /** Publish a message for `address` on the bus. With `history` and a room, append first and carry the offset. */
+  publish(address: Address, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+  /** Start receiving `topic` (reference counted: the bus subscribes on the first acquire, unsubscribes on the last release). */
+  acquire(topic: string): Promise<void>;
+  release(topic: string): Promise<void>;
+  /** Send a control notice (e.g. `drain` to one node). */
+  control(action: ControlEnvelope['action'], args?: Record<string, unknown>, node?: string): Promise<void>;
+
+  start(): Promise<void>;
+  /** Enter `draining`: heartbeats carry it, the coordinator moves the sessions per the failover strategy. */
+  drain(): Promise<void>;
+  /** Ordered shutdown: stop timers, unsubscribe, deregister, close the ports this node created. Idempotent. */
+  stop(): Promise<void>;
+
+  on<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): () => void;
+  off<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): void;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { SwitchyardError } from '../errors.js';
+
+const strategyRef = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+  z.looseObject({ name: z.string().min(1) }).refine((o) => Object.values(o).some((v) => typeof v === 'function'), {
+    message: 'a strategy object needs its methods',
+  }),
+]);
+
+/** Scaling advisor thresholds (utilization = connections / capacity over ready nodes). */
+export const scalingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minNodes: z.number().int().min(1).default(1),
+    maxNodes: z.number().int().min(1).default(16),
+    /** Scale up when utilization stays above this. */
+    scaleUpAt: z.number().gt(0).max(1).default(0.75),
+    /** Scale down when utilization stays below this. */
+    scaleDownAt: z.number().min(0).lt(1).default(0.3),
+    /** Consecutive evaluations past a threshold before advising (hysteresis). */
+    sustain: z.number().int().min(1).default(3),
+    /** No new advice for this long after one, ms. */
+    cooldownMs: z.number().int().min(0).default(60_000),
+    /** How often to evaluate, ms. */
+    intervalMs: z.number().int().min(10).default(5_000),
+    /** Target utilization when computing the desired node count. */
+    target: z.number().gt(0).max(1).default(0.6),
+  })
+  .refine((s) => s.scaleDownAt < s.scaleUpAt, { message: 'scaleDownAt must be below scaleUpAt', path: ['scaleDownAt'] })
+  .refine((s) => s.minNodes <= s.maxNodes, { message: 'minNodes must not exceed maxNodes', path: ['minNodes'] });
+
+export const rebalanceSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Advise when the most loaded node's utilization exceeds the least loaded one's by this much (0..1). */
+  threshold: z.number().gt(0).max(1).default(0.2),
+  intervalMs: z.number().int().min(10).default(10_000),
+});
+
+/** Everything a cluster node is configured with. Defaults live here. */
+export const clusterConfigSchema = z
+  .object({
+    /** Unique id of this node; random when absent. */
+    nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only, at most 64').optional(),
+    /** Where clients reach this node (ws://host:port/path). May be set later, once listening. */
+    url: z.string().default(''),
+    region: z.string().min(1).optional(),
+    weight: z.number().positive().default(1),
+    capacity: z.number().int().positive().default(10_000),
+    heartbeatIntervalMs: z.number().int().min(10).default(1_000),
+    /** A node with no heartbeat for this long is dead. */
+    nodeTimeoutMs: z.number().int().min(30).default(5_000),
+    /** Dead nodes stay listed (state dead) for this long. */
+    tombstoneMs: z.number().int().min(0).default(60_000),
+    leaseTtlMs: z.number().int().min(30).optional(),
+    /** Session and affinity TTL, ms. */
+    sessionTtlMs: z.number().int().min(100).default(24 * 3600 * 1000),
+    /** Shared secret: when set, envelopes are HMAC-signed and unsigned or forged ones dropped. */
+    clusterKey: z.string().min(16, 'at least 16 characters').optional(),
+    balancer: strategyRef.default('least-connections'),
+    affinity: strategyRef.default('none'),
+    failover: strategyRef.default('immediate'),
+    rebalance: rebalanceSchema.prefault({}),
+    scaling: scalingSchema.prefault({}),
+    /** Labels published with the node record (version, host). */
+    meta: z.record(z.string(), z.string()).default({}),
+    /** Extra capabilities to advertise (a transport adds its own). */
+    capabilities: z.array(z.string()).default([]),
+  })
+  .refine((c) => c.nodeTimeoutMs >= 2 * c.heartbeatIntervalMs, {
+    message: 'must be at least twice heartbeatIntervalMs',
+    path: ['nodeTimeoutMs'],
+  });
+
+export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
+export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+
+/** Validate with a zod schema; a bad value names the field and the reason. */
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, source = 'core'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  throw new SwitchyardError('CONFIG_INVALID', `invalid configuration: ${issues.join('; ')}`, {
+    source,
+    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  });
+}

@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { Registry } from 'prom-client';
+import { clusterConfigSchema, parseConfig, type ClusterConfigInput } from './config/schema.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { noopLogger, type Logger } from './logger.js';
+import { MemoryBus } from './memory/bus.js';
+import { MemoryHistory } from './memory/history.js';
+import { getDefaultHub, type MemoryHub } from './memory/hub.js';
+import { MemoryRegistry } from './memory/registry.js';
+import { MemorySessionStore } from './memory/sessions.js';
+import { ClusterMetrics } from './metrics/cluster-metrics.js';
+import type { MessageBus } from './ports/bus.js';
+import type { HistoryStore } from './ports/history.js';
+import type { NodeRegistry } from './ports/registry.js';
+import type { SessionStore } from './ports/sessions.js';
+import { StrategyRegistry } from './strategy/registry.js';
+import { Tokens } from './tokens.js';
+import { randomId } from './util/id.js';
+
+export interface CreateClusterOptions extends ClusterConfigInput {
+  /** The bus; in-memory on `hub` when absent. */
+  bus?: MessageBus;
+  /** The node registry; in-memory on `hub` when absent. */
+  registry?: NodeRegistry;
+  /** The session store; in-memory on `hub` when absent. */
+  sessions?: SessionStore;
+  /** History for rooms: a store, `true` for in-memory on `hub`, or false/absent for none. */
+  history?: HistoryStore | boolean;
+  /** The shared in-memory backend for ports not given (default: one per process). */
+  hub?: MemoryHub;
+  /** Strategies to resolve names from; the built-ins when absent. Register custom ones here. */
+  strategies?: StrategyRegistry;
+  logger?: Logger;
+  /** Put the metrics in this prom-client registry instead of a new one. */
+  metricsRegistry?: Registry;
+  /** Also collect process metrics (default false). */
+  defaultMetrics?: boolean;
+  /** Close the ports on stop (default true). */
+  closePorts?: boolean;
+  /** Last word on the node's child container: override any token (e.g. `Tokens.Balancer`). */
+  configure?: (container: DependencyContainer) => void;
+}
+
+/**
+ * The composition root of one cluster node: validates the configuration, builds a child
+ * container (never the global one), registers the ports (in-memory by default) and resolves
+ * the strategies by name through their tokens. Does no I/O: call `start()` on the result.
+ */
+export function createCluster(options: CreateClusterOptions = {}): ClusterNode {
+  const { bus, registry, sessions, history, hub: givenHub, strategies, logger, metricsRegistry, defaultMetrics, closePorts, configure, ...rest } = options;
+  const parsed = parseConfig(clusterConfigSchema, rest);
+  const config = { ...parsed, nodeId: parsed.nodeId ?? `node-${randomId(6)}` };
+  const hub = givenHub ?? getDefaultHub();
+
+  const c = rootContainer.createChildContainer();
+  c.register(Tokens.Config, { useValue: config });
+  c.register(Tokens.Logger, { useValue: logger ?? noopLogger });
+  c.register(Tokens.Strategies, { useValue: strategies ?? StrategyRegistry.withDefaults() });
+  c.register(Tokens.MessageBus, { useValue: bus ?? new MemoryBus({ hub }) });
+  c.register(Tokens.NodeRegistry, { useValue: registry ?? new MemoryRegistry({ hub }) });
+  c.register(Tokens.SessionStore, { useValue: sessions ?? new MemorySessionStore({ hub }) });
+  const historyStore = history === true ? new MemoryHistory({ hub }) : history || null;
+  c.register(Tokens.HistoryStore, { useFactory: () => historyStore }); // useValue refuses null
+  c.register(Tokens.Metrics, {
+    useFactory: instanceCachingFactory(() => new ClusterMetrics({ registry: metricsRegistry, nodeId: config.nodeId, defaultMetrics: defaultMetrics ?? false })),
+  });
+  c.register(Tokens.Balancer, { useFactory: instanceCachingFactory((x) => x.resolve(Tokens.Strategies).resolve('balancer', config.balancer)) });
+  c.register(Tokens.Affinity, { useFactory: instanceCachingFactory((x) => x.resolve(Tokens.Strategies).resolve('affinity', config.affinity)) });
+  c.register(Tokens.Failover, { useFactory: instanceCachingFactory((x) => x.resolve(Tokens.Strategies).resolve('failover', config.failover)) });
+  configure?.(c);
+
+  return new ClusterNode({
+    config: c.resolve(Tokens.Config) as typeof config,
+    logger: c.resolve(Tokens.Logger),
+    bus: c.resolve(Tokens.MessageBus),
+    registry: c.resolve(Tokens.NodeRegistry),
+    sessions: c.resolve(Tokens.SessionStore),
+    history: c.resolve(Tokens.HistoryStore),
+    metrics: c.resolve(Tokens.Metrics),
+    balancer: c.resolve(Tokens.Balancer),
+    affinity: c.resolve(Tokens.Affinity),
+    failover: c.resolve(Tokens.Failover),
+    closePorts: closePorts ?? true,
+  });
+}
