@@ -1,0 +1,98 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
+import { mapNatsError } from './errors.js';
+import type { NatsAdapterConfig } from './options.js';
+
+/**
+ * One NATS connection shared by the ports of an adapter, counted by user. It is opened by
+ * the first `acquire()` and closed by the last `release()`, unless the caller passed it in:
+ * a connection we did not open is never closed by us. Creating a connector does no I/O.
+ */
+export class NatsConnector {
+  private nc: NatsConnection | undefined;
+  private opening: Promise<NatsConnection> | undefined;
+  private users = 0;
+  private jsClient: JetStreamClient | undefined;
+  private jsManager: Promise<JetStreamManager> | undefined;
+
+  constructor(readonly config: NatsAdapterConfig) {}
+
+  /** True when we open (and so close) the connection ourselves. */
+  get owned(): boolean {
+    return this.config.connection === undefined;
+  }
+
+  /** The open connection, if any. */
+  get connection(): NatsConnection | undefined {
+    return this.nc;
+  }
+
+  /** Open (or share) the connection; pair every successful call with `release()`. */
+  async acquire(): Promise<NatsConnection> {
+    this.users++;
+    try {
+      return await this.open();
+    } catch (err) {
+      this.users--;
+      throw err;
+    }
+  }
+
+  /** Give the connection back; the last user closes it when we own it. */
+  async release(): Promise<void> {
+    if (this.users === 0) return;
+    this.users--;
+    if (this.users > 0) return;
+    const nc = this.nc;
+    this.nc = undefined;
+    this.opening = undefined;
+    this.jsClient = undefined;
+    this.jsManager = undefined;
+    if (nc && this.owned && !nc.isClosed()) await nc.close().catch(() => undefined);
+  }
+
+  /** A JetStream client on the open connection. */
+  js(): JetStreamClient {
+    if (!this.nc) throw new Error('not connected');
+    this.jsClient ??= jetstream(this.nc, { timeout: this.config.requestTimeoutMs });
+    return this.jsClient;
+  }
+
+  /** A JetStream manager on the open connection. */
+  jsm(): Promise<JetStreamManager> {
+    if (!this.nc) return Promise.reject(new Error('not connected'));
+    this.jsManager ??= jetstreamManager(this.nc, { timeout: this.config.requestTimeoutMs });
+    return this.jsManager;
+  }
+
+  /** Create the KV bucket if missing and open it. */
+  async bucket(name: string, opts: Partial<KvOptions>): Promise<KV> {
+    return new Kvm(this.js()).create(name, { timeout: this.config.requestTimeoutMs, ...opts });
+  }
+
+  private open(): Promise<NatsConnection> {
+    if (this.nc && !this.nc.isClosed()) return Promise.resolve(this.nc);
+    this.opening ??= (async () => {
+      const c = this.config;
+      try {
+        const nc = c.connection ?? (await connect({
+          servers: c.servers as string | string[],
+          name: c.name,
+          timeout: c.connectTimeoutMs,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: c.reconnectTimeWaitMs,
+          pingInterval: c.pingIntervalMs,
+          maxPingOut: c.maxPingOut,
+        }));
+        this.nc = nc;
+        return nc;
+      } catch (err) {
+        this.opening = undefined;
+        throw mapNatsError(err, 'connect');
+      }
+    })();
+    return this.opening;
+  }
+}
