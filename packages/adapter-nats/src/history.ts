@@ -267,7 +267,7 @@ export class NatsHistory implements HistoryStore {
 
   private async ensureStream(jsm: JetStreamManager): Promise<void> {
     const h = this.config.history;
-    const wanted: Partial<StreamConfig> = {
+    const wanted: Partial<StreamConfig> & { name: string } = {
       name: h.stream,
       subjects: [historyWildcard(this.config.prefix)],
       retention: RetentionPolicy.Limits,
