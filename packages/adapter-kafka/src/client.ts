@@ -1,0 +1,55 @@
+import { childLogger, noopLogger, type Logger } from '@switchyard/core';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator } from 'kafkajs';
+import type { KafkaAdapterOptions } from './options.js';
+
+/** Send kafkajs's own log lines to our logger (errors are reported by us, so they go to debug). */
+function logCreatorFor(logger: Logger): logCreator {
+  return () => ({ namespace, level, log }) => {
+    const { message, ...rest } = log;
+    const obj = { kafkajs: namespace, ...rest };
+    if (level === logLevel.WARN) logger.warn(obj, message);
+    else logger.debug(obj, message);
+  };
+}
+
+/** The logger of a component, bound to `adapter: kafka`. */
+export const loggerFor = (options: KafkaAdapterOptions, component: string): Logger =>
+  childLogger(options.logger ?? noopLogger, { adapter: 'kafka', component });
+
+/**
+ * The kafkajs client to use: the caller's own (never disconnected by us; kafkajs clients hold
+ * no connection themselves, their producers/consumers/admins do) or one built from `brokers`.
+ */
+export function kafkaClient(options: KafkaAdapterOptions, logger: Logger): Kafka {
+  if (options.kafka) return options.kafka;
+  return new Kafka({
+    brokers: options.brokers ?? [],
+    clientId: options.clientId,
+    connectionTimeout: Math.min(options.connectTimeoutMs, 3000),
+    requestTimeout: options.requestTimeoutMs,
+    // Short, bounded retries: the adapter keeps its own reconnect loop and buffer above kafkajs.
+    retry: { initialRetryTime: 100, maxRetryTime: options.maxReconnectDelayMs, retries: 3 },
+    logLevel: logLevel.WARN,
+    logCreator: logCreatorFor(logger),
+  });
+}
+
+/** Create `topic` with our settings when it is missing; an existing topic is left as it is. */
+export async function ensureTopic(admin: Admin, topic: ITopicConfig): Promise<boolean> {
+  return admin.createTopics({ topics: [topic], waitForLeaders: true });
+}
+
+/** Reject with `onTimeout()` when `p` takes longer than `ms`; the timer never outlives the race. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,84 @@
+import { SwitchyardError, type Logger } from '@switchyard/core';
+import type { Kafka } from 'kafkajs';
+import { z } from 'zod';
+
+/** `host:port`, loopback or not; no scheme. */
+const broker = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must look like host:port');
+
+/** Kafka topic names allow `[A-Za-z0-9._-]`, 249 characters at most; the prefix leaves room for ours. */
+const prefix = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"');
+
+const kafkaInstance = z.custom<Kafka>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { producer?: unknown }).producer === 'function' && typeof (v as { admin?: unknown }).admin === 'function',
+  'must be a kafkajs Kafka instance',
+);
+
+const logger = z.custom<Logger>(
+  (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'must have debug, info, warn and error methods',
+);
+
+/** Replication factor: -1 takes the broker's `default.replication.factor`. */
+const replication = z.number().int().refine((n) => n === -1 || (n >= 1 && n <= 32), 'must be -1 (broker default) or 1..32');
+
+/** The options of `createKafkaAdapter`, with their defaults. */
+export const kafkaOptionsSchema = z
+  .object({
+    /** Bootstrap brokers, `host:port`. Either this or `kafka`. */
+    brokers: z.array(broker).min(1, 'needs at least one broker').optional(),
+    /** A kafkajs instance you own; used as is and never disconnected by us. Either this or `brokers`. */
+    kafka: kafkaInstance.optional(),
+    /** Client id sent to the brokers (only used with `brokers`). */
+    clientId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default('switchyard'),
+    /** Prefix of every topic and group id this adapter creates. */
+    prefix: prefix.default('switchyard.'),
+    /** Partitions of the bus topic (`<prefix>bus`) when it has to be created. */
+    partitions: z.number().int().min(1).max(1000).default(6),
+    /** Replication factor of the topics we create; -1 uses the broker's default. */
+    replicationFactor: replication.default(-1),
+    /** How long the bus topic keeps messages (its `retention.ms`), ms. */
+    busRetentionMs: z.number().int().min(1000).default(60 * 60 * 1000),
+    /** Acknowledgements a bus publish waits for: 1 (leader only, lowest latency) or -1 (all in-sync replicas). */
+    busAcks: z.union([z.literal(1), z.literal(-1)]).default(1),
+    /** Longest a fetch waits on the broker for data (the consumer's `maxWaitTimeInMs`). Small = low latency, more requests. */
+    maxWaitTimeMs: z.number().int().min(1).max(10_000).default(20),
+    /** Bytes a fetch waits for before answering (`minBytes`); 1 answers as soon as anything arrives. */
+    minBytes: z.number().int().min(1).max(1024 * 1024).default(1),
+    /** Largest payload, bytes. Kept under the broker's `message.max.bytes` (1 MiB by default) with room for key and headers. */
+    maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1_000_000),
+    /** Publishes kept while the broker is unreachable; past it publish rejects with BUFFER_FULL. */
+    bufferSize: z.number().int().min(0).max(1_000_000).default(10_000),
+    /** Time to reach the broker in `connect()`, ms. */
+    connectTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+    /** Time one Kafka request may take, ms. */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Longest wait between two attempts to reach the broker again, ms. */
+    maxReconnectDelayMs: z.number().int().min(50).max(60_000).default(2_000),
+    /** History: entries kept per stream. */
+    historyMaxLength: z.number().int().min(1).max(10_000_000).default(1000),
+    /** History: entries older than this are not returned (and the topic's `retention.ms` drops them later); 0 keeps them. */
+    historyMaxAgeMs: z.number().int().min(0).default(0),
+    /** History: default and largest page of `read`. */
+    historyReadLimit: z.number().int().min(1).max(100_000).default(1000),
+    /** Pino-compatible logger. */
+    logger: logger.optional(),
+  })
+  .refine((o) => o.brokers !== undefined || o.kafka !== undefined, { message: 'give either brokers or kafka', path: ['brokers'] })
+  .refine((o) => !(o.brokers !== undefined && o.kafka !== undefined), { message: 'give brokers or kafka, not both', path: ['kafka'] });
+
+export type KafkaAdapterInput = z.input<typeof kafkaOptionsSchema>;
+export type KafkaAdapterOptions = z.output<typeof kafkaOptionsSchema>;
+
+/** Parse options; a bad value throws CONFIG_INVALID naming the field and the reason. */
+export function parseKafkaOptions(input: unknown): KafkaAdapterOptions {
+  const result = kafkaOptionsSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
+  throw new SwitchyardError('CONFIG_INVALID', `invalid Kafka options: ${issues.join('; ')}`, {
+    source: 'kafka',
+    details: { issues },
+  });
+}
