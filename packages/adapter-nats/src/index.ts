@@ -4,3 +4,4 @@ export { SOURCE, mapNatsError } from './errors.js';
 export { natsOptionsSchema, parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 export { encodeToken, decodeToken, topicSubject, historySubject } from './subjects.js';
 export { NatsHistory, PREV_HEADER } from './history.js';
+export { NatsRegistry } from './registry.js';

@@ -1,0 +1,297 @@
+import type { AdapterObserver, Lease, Logger, NodeInfo, NodeRegistry, RegistryEvent, Unsubscribe } from '@switchyard/core';
+import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
+import { StorageType } from '@nats-io/jetstream';
+import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { NatsConnector } from './connection.js';
+import { SOURCE, closedError, isWrongLastSequence, mapNatsError, natsError, notConnectedError } from './errors.js';
+import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import { Keys, decodeToken } from './subjects.js';
+
+/** A node record as stored: the node, its TTL, and whether this write joined or updated. */
+interface NodeValue {
+  node: NodeInfo;
+  ttlMs: number;
+  kind: 'joined' | 'updated';
+}
+
+/** A lease as stored. `token` is absent on the write that took the lease: that write's revision is the token. */
+interface LeaseValue {
+  holder: string;
+  ttlMs: number;
+  token?: number;
+}
+
+const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+/** Times a lease operation re-reads after losing a compare-and-set race. */
+const LEASE_ATTEMPTS = 5;
+
+/**
+ * The node registry on a JetStream KV bucket. NATS 2.9 has no per-key TTL (it came in 2.11),
+ * so every record carries its TTL and expires at the server's write timestamp + TTL: `list()`
+ * and `get()` hide expired records and purge them (a compare-and-set on the revision, so a
+ * fresh heartbeat is never purged), which watchers see as `left` with reason `timeout`. The
+ * bucket's `max_age` is a backstop that drops records nobody refreshed or listed.
+ *
+ * Leases use KV compare-and-set (`create`, `update` with the expected revision). The fencing
+ * token is the revision of the write that took the lease; renewals carry it unchanged. KV
+ * revisions are the bucket stream's sequence, which only grows (purges and `max_age` never
+ * rewind it), so a token taken later is always greater. Deleting the bucket resets it: do not
+ * delete a bucket while leases are in use.
+ */
+export class NatsRegistry implements NodeRegistry {
+  readonly name = 'nats';
+  readonly config: NatsAdapterConfig;
+  private readonly connector: NatsConnector;
+  private readonly log: Logger;
+  private observer: AdapterObserver = noopObserver;
+  private kv: KV | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private readonly watchers = new Set<{ stop(): void }>();
+
+  /** Pass options, or share a connector with the other ports (see `createNatsAdapter`). No I/O happens here. */
+  constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
+    this.config = parseNatsOptions(options);
+    this.connector = connector ?? new NatsConnector(this.config);
+    this.log = childLogger(this.config.logger ?? noopLogger, { adapter: SOURCE, port: 'registry' });
+  }
+
+  instrument(observer: AdapterObserver): void {
+    this.observer = observer;
+  }
+
+  async connect(): Promise<void> {
+    if (this.closed) throw closedError('nats registry');
+    if (this.kv) return;
+    this.connecting ??= (async () => {
+      let acquired = false;
+      try {
+        await this.connector.acquire();
+        acquired = true;
+        const r = this.config.registry;
+        const kv = await this.connector.bucket(r.bucket, {
+          history: 1,
+          ttl: r.maxAgeMs,
+          storage: r.storage === 'file' ? StorageType.File : StorageType.Memory,
+          replicas: r.replicas,
+        });
+        if (this.closed) throw closedError('nats registry');
+        this.kv = kv;
+      } catch (err) {
+        this.connecting = undefined;
+        if (acquired) await this.connector.release();
+        this.count();
+        throw mapNatsError(err, 'registry connect');
+      }
+    })();
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.watchers) w.stop();
+    this.watchers.clear();
+    const wasOpen = this.kv !== undefined;
+    this.kv = undefined;
+    if (wasOpen) await this.connector.release();
+  }
+
+  async register(node: NodeInfo, ttlMs: number): Promise<void> {
+    const kv = this.ready();
+    this.checkTtl(ttlMs, 'node');
+    return this.run('register', async () => {
+      const key = Keys.node(node.id);
+      const cur = await kv.get(key);
+      const live = cur !== null && cur.operation === 'PUT' && !this.expired(cur, cur.json<NodeValue>().ttlMs);
+      const value: NodeValue = { node, ttlMs, kind: live ? 'updated' : 'joined' };
+      await kv.put(key, encode(value));
+    });
+  }
+
+  async heartbeat(node: NodeInfo, ttlMs: number): Promise<void> {
+    return this.register(node, ttlMs);
+  }
+
+  async deregister(nodeId: string): Promise<void> {
+    const kv = this.ready();
+    return this.run('deregister', async () => {
+      const key = Keys.node(nodeId);
+      const cur = await kv.get(key);
+      if (!cur || cur.operation !== 'PUT') return;
+      await kv.delete(key);
+    });
+  }
+
+  async list(): Promise<NodeInfo[]> {
+    const kv = this.ready();
+    return this.run('list', async () => {
+      const keys: string[] = [];
+      for await (const k of await kv.keys(Keys.nodes)) keys.push(k);
+      const nodes = await Promise.all(keys.map((k) => this.read(kv, k)));
+      return nodes.filter((n): n is NodeInfo => n !== null);
+    });
+  }
+
+  async get(nodeId: string): Promise<NodeInfo | null> {
+    const kv = this.ready();
+    return this.run('get', () => this.read(kv, Keys.node(nodeId)));
+  }
+
+  watch(listener: (event: RegistryEvent) => void): Unsubscribe {
+    const kv = this.ready();
+    let stopped = false;
+    let iter: { stop(): void } | undefined;
+    const handle = { stop: () => ((stopped = true), iter?.stop()) };
+    this.watchers.add(handle);
+    // Ids of hashed (very long) node names cannot be decoded from the key: remember them from PUTs.
+    const ids = new Map<string, string>();
+    void (async () => {
+      const it = await kv.watch({ key: Keys.nodes, include: KvWatchInclude.UpdatesOnly });
+      iter = it;
+      if (stopped) return it.stop();
+      for await (const e of it) {
+        const event = this.toEvent(e, ids);
+        if (!event || stopped || this.closed) continue;
+        try {
+          listener(event);
+        } catch (err) {
+          this.log.warn({ err }, 'registry watch listener threw');
+        }
+      }
+    })().catch((err) => {
+      this.count();
+      this.log.warn({ err }, 'registry watch ended with an error');
+    });
+    return () => {
+      handle.stop();
+      this.watchers.delete(handle);
+    };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    const kv = this.ready();
+    this.checkTtl(ttlMs, 'lease');
+    return this.run('acquireLease', async () => {
+      const key = Keys.lease(name);
+      for (let attempt = 0; attempt < LEASE_ATTEMPTS; attempt++) {
+        const cur = await kv.get(key);
+        try {
+          if (!cur || cur.operation !== 'PUT') {
+            const rev = await kv.create(key, encode({ holder, ttlMs } satisfies LeaseValue));
+            return { name, holder, token: rev, expiresAt: Date.now() + ttlMs };
+          }
+          const v = cur.json<LeaseValue>();
+          const live = !this.expired(cur, v.ttlMs);
+          if (live && v.holder !== holder) return null;
+          if (live) {
+            const token = v.token ?? cur.revision;
+            await kv.update(key, encode({ holder, ttlMs, token } satisfies LeaseValue), cur.revision);
+            return { name, holder, token, expiresAt: Date.now() + ttlMs };
+          }
+          // Lapsed: take it over; this write's revision is the new, greater token.
+          const rev = await kv.update(key, encode({ holder, ttlMs } satisfies LeaseValue), cur.revision);
+          return { name, holder, token: rev, expiresAt: Date.now() + ttlMs };
+        } catch (err) {
+          if (!isWrongLastSequence(err)) throw err;
+          // Someone wrote between our read and our write: read again and decide again.
+        }
+      }
+      return null;
+    });
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease | null> {
+    const kv = this.ready();
+    this.checkTtl(ttlMs, 'lease');
+    return this.run('renewLease', async () => {
+      const key = Keys.lease(lease.name);
+      const cur = await kv.get(key);
+      if (!cur || cur.operation !== 'PUT') return null;
+      const v = cur.json<LeaseValue>();
+      if (v.holder !== lease.holder || (v.token ?? cur.revision) !== lease.token || this.expired(cur, v.ttlMs)) return null;
+      try {
+        await kv.update(key, encode({ holder: lease.holder, ttlMs, token: lease.token } satisfies LeaseValue), cur.revision);
+      } catch (err) {
+        if (isWrongLastSequence(err)) return null;
+        throw err;
+      }
+      return { ...lease, expiresAt: Date.now() + ttlMs };
+    });
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    const kv = this.ready();
+    return this.run('releaseLease', async () => {
+      const key = Keys.lease(lease.name);
+      const cur = await kv.get(key);
+      if (!cur || cur.operation !== 'PUT') return;
+      const v = cur.json<LeaseValue>();
+      if (v.holder !== lease.holder || (v.token ?? cur.revision) !== lease.token) return;
+      await kv.delete(key, { previousSeq: cur.revision }).catch((err: unknown) => {
+        if (!isWrongLastSequence(err)) throw err;
+      });
+    });
+  }
+
+  private ready(): KV {
+    if (this.closed) throw closedError('nats registry');
+    if (!this.kv) throw notConnectedError('nats registry');
+    return this.kv;
+  }
+
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.count();
+      throw mapNatsError(err, `registry ${operation}`);
+    }
+  }
+
+  /** Read one node record; an expired one reads as null and is purged (only if nobody refreshed it meanwhile). */
+  private async read(kv: KV, key: string): Promise<NodeInfo | null> {
+    const e = await kv.get(key);
+    if (!e || e.operation !== 'PUT') return null;
+    const v = e.json<NodeValue>();
+    if (!this.expired(e, v.ttlMs)) return v.node;
+    await kv.purge(key, { previousSeq: e.revision }).catch((err: unknown) => {
+      if (!isWrongLastSequence(err)) this.log.debug({ err, key }, 'purging an expired node record failed');
+    });
+    return null;
+  }
+
+  /** Expiry is judged against the server's write timestamp, so writers' clocks do not matter. */
+  private expired(e: KvEntry, ttlMs: number): boolean {
+    return e.created.getTime() + ttlMs <= Date.now();
+  }
+
+  private toEvent(e: KvEntry, ids: Map<string, string>): RegistryEvent | null {
+    const token = e.key.slice(2);
+    if (e.operation === 'PUT') {
+      const v = e.json<NodeValue>();
+      ids.set(token, v.node.id);
+      return { type: v.kind, node: v.node };
+    }
+    const nodeId = ids.get(token) ?? decodeToken(token);
+    ids.delete(token);
+    if (nodeId === null) return null;
+    return { type: 'left', nodeId, reason: e.operation === 'DEL' ? 'shutdown' : 'timeout' };
+  }
+
+  private checkTtl(ttlMs: number, what: string): void {
+    const max = this.config.registry.maxAgeMs;
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw natsError('CONFIG_INVALID', `${what} TTL must be a positive number of ms, got ${ttlMs}`);
+    if (max > 0 && ttlMs > max) {
+      throw natsError('CONFIG_INVALID', `${what} TTL of ${ttlMs} ms exceeds registry.maxAgeMs (${max} ms), the bucket's max_age: raise registry.maxAgeMs`);
+    }
+  }
+
+  private count(): void {
+    try {
+      this.observer.count(SOURCE, 'error', 1);
+    } catch {
+      // an observer must not break the registry
+    }
+  }
+}
