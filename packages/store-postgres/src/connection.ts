@@ -1,0 +1,242 @@
+import { SwitchyardError, childLogger, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
+import pg from 'pg';
+import { SOURCE, isConnectionError, mapPgError } from './errors.js';
+import { LATEST_VERSION, migrate, schemaVersion, type MigrateResult } from './migrations.js';
+import { Names } from './names.js';
+import type { ResolvedPostgresOptions } from './options.js';
+
+/** A dedicated connection (LISTEN, publishing) and how to give it back. */
+export interface DedicatedClient {
+  client: pg.ClientBase;
+  /** Close it (ours) or hand it back to the caller's pool, destroyed. */
+  dispose(): void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The pool and settings shared by the ports of one adapter. Reference counted: each port
+ * calls `open()` in its `connect()` and `release()` in its `close()`; the pool is created on
+ * the first open and ended after the last release, and only when we created it. Creating one
+ * does no I/O.
+ */
+export class PgConnection {
+  readonly names: Names;
+  readonly logger: Logger;
+  private observers = new Set<AdapterObserver>();
+  private pool: pg.Pool | undefined;
+  private refs = 0;
+  private migrated: Promise<void> | undefined;
+  private readonly onPoolError = (err: Error) => {
+    this.count('error');
+    this.logger.warn({ err: err.message }, 'idle postgres connection failed; the pool replaces it');
+  };
+
+  constructor(readonly options: ResolvedPostgresOptions) {
+    this.names = new Names(options.schema, options.tablePrefix);
+    this.logger = childLogger(options.logger ?? noopLogger, { adapter: SOURCE });
+  }
+
+  /** True when the pool is the caller's (never ended by us). */
+  get callerPool(): boolean {
+    return this.options.pool !== undefined;
+  }
+
+  addObserver(observer: AdapterObserver): void {
+    if (observer !== noopObserver) this.observers.add(observer);
+  }
+
+  count(event: Parameters<AdapterObserver['count']>[1], n = 1): void {
+    for (const o of this.observers) o.count(SOURCE, event, n);
+  }
+
+  /** Settings for `pg.Client` / `pg.Pool` when we open connections ourselves. */
+  clientConfig(): pg.PoolConfig {
+    const base: pg.PoolConfig = this.options.connectionString
+      ? { connectionString: this.options.connectionString }
+      : { ...(this.options.poolConfig as pg.PoolConfig) };
+    return {
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      application_name: 'switchyard',
+      ...base,
+    };
+  }
+
+  /** Take a reference; the first creates the pool (no I/O yet) and runs or checks migrations (unless `checkSchema` is false). */
+  async open(checkSchema = true): Promise<void> {
+    this.refs++;
+    if (!this.pool) {
+      if (this.options.pool) {
+        this.pool = this.options.pool;
+      } else {
+        this.pool = new pg.Pool(this.clientConfig());
+        this.pool.on('error', this.onPoolError);
+      }
+    }
+    if (!checkSchema) return;
+    try {
+      await this.ensureSchema();
+    } catch (err) {
+      await this.release();
+      throw err;
+    }
+  }
+
+  /** Drop a reference; the last one ends the pool if it is ours. */
+  async release(): Promise<void> {
+    if (this.refs === 0) return;
+    this.refs--;
+    if (this.refs > 0 || !this.pool) return;
+    const pool = this.pool;
+    this.pool = undefined;
+    this.migrated = undefined;
+    if (!this.callerPool) {
+      await pool.end().catch(() => undefined);
+      pool.off('error', this.onPoolError);
+    }
+  }
+
+  private ensureSchema(): Promise<void> {
+    this.migrated ??= (async () => {
+      const pool = this.requirePool();
+      if (this.options.autoMigrate) {
+        await this.runMigrations();
+        return;
+      }
+      const version = await schemaVersion(pool, { schema: this.options.schema, tablePrefix: this.options.tablePrefix });
+      if (version < LATEST_VERSION) {
+        throw new SwitchyardError(
+          'BACKEND_ERROR',
+          `schema ${this.options.schema} is at version ${version}, this build needs ${LATEST_VERSION}: run the migrations (switchyard-pg-migrate) or set autoMigrate`,
+          { source: SOURCE },
+        );
+      }
+    })().catch((err: unknown) => {
+      this.migrated = undefined;
+      throw err;
+    });
+    return this.migrated;
+  }
+
+  /** Run the migrations with this connection's schema and prefix. */
+  async runMigrations(): Promise<MigrateResult> {
+    const pool = this.requirePool();
+    return this.retry('migrate', () =>
+      migrate(pool, {
+        schema: this.options.schema,
+        tablePrefix: this.options.tablePrefix,
+        lockTimeoutMs: this.options.migrationLockTimeoutMs,
+        logger: this.logger,
+      }),
+    );
+  }
+
+  requirePool(): pg.Pool {
+    if (!this.pool) throw new SwitchyardError('NOT_CONNECTED', 'postgres connection is not open: call connect() first', { source: SOURCE });
+    return this.pool;
+  }
+
+  /**
+   * Run one statement on the pool. Failures become SwitchyardErrors. When `idempotent`, a lost
+   * connection is retried (a new pool connection each time) with a doubling delay.
+   */
+  async query<R extends pg.QueryResultRow>(doing: string, sql: string, params: unknown[], idempotent: boolean): Promise<pg.QueryResult<R>> {
+    const run = () => this.requirePool().query<R>(sql, params);
+    if (!idempotent) {
+      try {
+        return await run();
+      } catch (err) {
+        if (isConnectionError(err)) this.count('error');
+        throw mapPgError(err, doing);
+      }
+    }
+    return this.retry(doing, run);
+  }
+
+  private async retry<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    let delay = this.options.queryRetryDelayMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause ?? err;
+        if (!isConnectionError(cause) || attempt >= this.options.queryRetries || !this.pool) throw mapPgError(err, doing);
+        this.count('error');
+        this.logger.debug({ doing, attempt, err: (cause as Error).message }, 'postgres connection lost; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** Run `fn` in a transaction on one pool connection. */
+  async transaction<T>(doing: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.requirePool().connect();
+    } catch (err) {
+      throw mapPgError(err, doing);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      else await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
+      throw mapPgError(err, doing);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** A connection of its own for LISTEN: a new client, or one taken from the caller's pool for good. */
+  async dedicatedClient(onLost: (err: Error | undefined) => void): Promise<DedicatedClient> {
+    let client: pg.ClientBase;
+    let dispose: () => void;
+    let lost = false;
+    const handleError = (err: Error) => {
+      if (lost) return;
+      lost = true;
+      onLost(err);
+    };
+    const handleEnd = () => handleError(new Error('Connection terminated'));
+    if (this.options.pool) {
+      const pc = await this.options.pool.connect();
+      client = pc;
+      dispose = () => {
+        lost = true;
+        pc.removeListener('error', handleError);
+        pc.removeListener('end', handleEnd);
+        pc.on('error', () => undefined);
+        pc.release(true);
+      };
+    } else {
+      const c = new pg.Client(this.clientConfig());
+      c.on('error', handleError);
+      c.on('end', handleEnd);
+      try {
+        await c.connect();
+      } catch (err) {
+        lost = true;
+        c.removeListener('end', handleEnd);
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+      client = c;
+      dispose = () => {
+        lost = true;
+        c.removeListener('end', handleEnd);
+        void c.end().catch(() => undefined);
+      };
+    }
+    if (this.options.pool) {
+      client.on('error', handleError);
+      client.on('end', handleEnd);
+    }
+    return { client, dispose };
+  }
+}

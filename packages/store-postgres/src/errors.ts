@@ -1,0 +1,62 @@
+import { SwitchyardError, isSwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
+
+export const SOURCE = 'postgres';
+
+/** Node socket errors that mean the connection is gone, not that the statement was wrong. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+interface PgLikeError {
+  code?: unknown;
+  message?: unknown;
+  severity?: unknown;
+}
+
+/**
+ * True when the error means "the connection was lost or the server is not taking connections
+ * right now": SQLSTATE class 08, 57P01-57P03 (shutdown, crash, starting up), 53300 (too many
+ * connections), socket errors, and pg's own "Connection terminated" messages. Retrying on a new
+ * connection may succeed.
+ */
+export function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as PgLikeError;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  if (SOCKET_CODES.has(code)) return true;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Client was closed/i.test(msg);
+}
+
+function codeFor(sqlstate: string): SwitchyardErrorCode {
+  if (sqlstate === '57014') return 'TIMEOUT'; // query_canceled (statement_timeout)
+  if (sqlstate === '55P03') return 'TIMEOUT'; // lock_not_available
+  if (sqlstate === '23505' || sqlstate === '40001' || sqlstate === '40P01') return 'CONFLICT';
+  if (sqlstate.startsWith('28') || sqlstate === '3D000') return 'CONFIG_INVALID'; // auth, unknown database
+  return 'BACKEND_ERROR';
+}
+
+/**
+ * Turn anything pg throws into a SwitchyardError (source `postgres`): lost connections become
+ * `connectionCode` (NOT_CONNECTED for stores, BUS_UNAVAILABLE for the bus), timeouts TIMEOUT,
+ * unique/serialization/deadlock failures CONFLICT, auth and unknown database CONFIG_INVALID,
+ * the rest BACKEND_ERROR. The SQLSTATE is kept in `details.sqlstate` and the original as `cause`.
+ */
+export function mapPgError(err: unknown, doing: string, connectionCode: SwitchyardErrorCode = 'NOT_CONNECTED'): SwitchyardError {
+  if (isSwitchyardError(err)) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as PgLikeError;
+  const sqlstate = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const code = isConnectionError(err) ? connectionCode : codeFor(sqlstate);
+  const hint = sqlstate === '42P01' || sqlstate === '3F000' ? ' (have the migrations run?)' : '';
+  return new SwitchyardError(code, `${doing} failed: ${message}${hint}`, {
+    source: SOURCE,
+    cause: err,
+    details: { sqlstate: sqlstate || undefined, retryable: isConnectionError(err) },
+  });
+}
+
+export const closedError = (what: string): SwitchyardError =>
+  new SwitchyardError('CLOSED', `${what} is closed`, { source: SOURCE });
+
+export const notConnectedError = (what: string): SwitchyardError =>
+  new SwitchyardError('NOT_CONNECTED', `${what} is not connected: call connect() first`, { source: SOURCE });

@@ -1,0 +1,49 @@
+import { PostgresBus } from './bus.js';
+import { PgConnection } from './connection.js';
+import { PostgresHistory } from './history.js';
+import type { MigrateResult } from './migrations.js';
+import { parseOptions, type PostgresOptions } from './options.js';
+import { PostgresRegistry } from './registry.js';
+import { PostgresSessionStore } from './sessions.js';
+
+export { PostgresBus } from './bus.js';
+export { PostgresHistory } from './history.js';
+export { PostgresRegistry } from './registry.js';
+export { PostgresSessionStore } from './sessions.js';
+export { migrate, schemaVersion, MIGRATIONS, LATEST_VERSION, type MigrateOptions, type MigrateResult, type Migration, type Queryable } from './migrations.js';
+export { postgresOptionsSchema, parseOptions, IDENTIFIER_PATTERN, type PostgresOptions, type ResolvedPostgresOptions } from './options.js';
+export { mapPgError, isConnectionError } from './errors.js';
+export { quoteIdent, Names } from './names.js';
+
+/** Every port on one shared pool. Each still has its own `connect()`/`close()`. */
+export interface PostgresAdapter {
+  bus: PostgresBus;
+  registry: PostgresRegistry;
+  sessions: PostgresSessionStore;
+  history: PostgresHistory;
+  /** Run the migrations now (opens the pool for the call if no port is connected). */
+  migrate(): Promise<MigrateResult>;
+}
+
+/**
+ * Build the Postgres bus, registry, session store and history on one pool. Validates the
+ * options (CONFIG_INVALID on a bad value) and does no I/O: the pool is opened by the first
+ * port's `connect()` and ended after the last port's `close()` (unless it is the caller's).
+ */
+export function createPostgresAdapter(options: PostgresOptions): PostgresAdapter {
+  const conn = new PgConnection(parseOptions(options));
+  return {
+    bus: new PostgresBus(options, conn),
+    registry: new PostgresRegistry(options, conn),
+    sessions: new PostgresSessionStore(options, conn),
+    history: new PostgresHistory(options, conn),
+    migrate: async () => {
+      await conn.open(false);
+      try {
+        return await conn.runMigrations();
+      } finally {
+        await conn.release();
+      }
+    },
+  };
+}

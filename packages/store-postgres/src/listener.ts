@@ -1,0 +1,172 @@
+import type { AdapterEvent, ConnectionStatus, Logger } from '@switchyard/core';
+import type pg from 'pg';
+import type { DedicatedClient, PgConnection } from './connection.js';
+import { quoteIdent } from './names.js';
+
+export interface ListenerOptions {
+  what: string;
+  logger: Logger;
+  count: (event: AdapterEvent, n?: number) => void;
+  reconnectMinDelayMs: number;
+  reconnectMaxDelayMs: number;
+  pingIntervalMs: number;
+  onNotification: (channel: string, payload: string) => void;
+  onStatus: (status: ConnectionStatus) => void;
+  /** Runs on a fresh connection after every LISTEN is back, before the status turns `connected` (flush buffers here). */
+  onReady?: (client: pg.ClientBase) => void;
+}
+
+/**
+ * A dedicated connection that LISTENs on a set of channels and comes back by itself: when the
+ * connection drops it reconnects with a doubling, jittered delay, LISTENs every channel again
+ * (counted as `resubscribe`) and reports `reconnect`. Channel names are validated identifiers.
+ */
+export class PgListener {
+  private current: DedicatedClient | undefined;
+  private readonly channels = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private delay: number;
+  private stopped = false;
+  private everConnected = false;
+  private _status: ConnectionStatus = 'idle';
+
+  constructor(
+    private readonly conn: PgConnection,
+    private readonly o: ListenerOptions,
+  ) {
+    this.delay = o.reconnectMinDelayMs;
+  }
+
+  get status(): ConnectionStatus {
+    return this._status;
+  }
+
+  /** The live client, when connected. */
+  get client(): pg.ClientBase | undefined {
+    return this._status === 'connected' ? this.current?.client : undefined;
+  }
+
+  /** First connection. Rejects when it cannot be made (later losses are retried without end). */
+  async start(): Promise<void> {
+    this.setStatus('connecting');
+    try {
+      await this.attempt();
+    } catch (err) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      if (!this.stopped) this.setStatus('idle');
+      throw err;
+    }
+  }
+
+  /** LISTEN on `channel` (now when connected, else on the next connection). */
+  async listen(channel: string): Promise<void> {
+    if (this.channels.has(channel)) return;
+    this.channels.add(channel);
+    const client = this.client;
+    if (client) await client.query(`LISTEN ${quoteIdent(channel)}`).catch((err: unknown) => this.lost(client, err));
+  }
+
+  /** UNLISTEN `channel`. */
+  async unlisten(channel: string): Promise<void> {
+    if (!this.channels.delete(channel)) return;
+    const client = this.client;
+    if (client) await client.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pinger);
+    this.timer = undefined;
+    this.pinger = undefined;
+    const cur = this.current;
+    this.current = undefined;
+    if (cur) {
+      cur.client.removeAllListeners('notification');
+      cur.dispose();
+    }
+    this.channels.clear();
+    this.setStatus('closed');
+  }
+
+  private async attempt(): Promise<void> {
+    let holder: DedicatedClient | undefined;
+    const dedicated = await this.conn.dedicatedClient((err) => {
+      if (holder) this.lost(holder.client, err);
+    });
+    holder = dedicated;
+    if (this.stopped) {
+      dedicated.dispose();
+      return;
+    }
+    const { client } = dedicated;
+    this.current = dedicated;
+    client.on('notification', (msg: pg.Notification) => {
+      if (this.current?.client === client) this.o.onNotification(msg.channel, msg.payload ?? '');
+    });
+    try {
+      const channels = [...this.channels];
+      for (const ch of channels) await client.query(`LISTEN ${quoteIdent(ch)}`);
+      if (this.everConnected && channels.length > 0) this.o.count('resubscribe', channels.length);
+    } catch (err) {
+      this.current = undefined;
+      dedicated.dispose();
+      throw err;
+    }
+    if (this.stopped || this.current !== dedicated) return;
+    this.o.onReady?.(client);
+    if (this.everConnected) {
+      this.o.count('reconnect');
+      this.o.logger.info({ what: this.o.what, channels: this.channels.size }, 'postgres listen connection restored');
+    }
+    this.everConnected = true;
+    this.delay = this.o.reconnectMinDelayMs;
+    this.setStatus('connected');
+    if (this.o.pingIntervalMs > 0) {
+      clearInterval(this.pinger);
+      this.pinger = setInterval(() => {
+        void client.query('SELECT 1').catch((err: unknown) => this.lost(client, err));
+      }, this.o.pingIntervalMs);
+      this.pinger.unref();
+    }
+  }
+
+  /** The connection `client` failed: drop it and schedule a reconnect (once per client). */
+  private lost(client: pg.ClientBase, err: unknown): void {
+    if (this.stopped || this.current?.client !== client) return;
+    const cur = this.current;
+    this.current = undefined;
+    clearInterval(this.pinger);
+    this.pinger = undefined;
+    cur.client.removeAllListeners('notification');
+    cur.dispose();
+    this.o.count('disconnect');
+    this.o.logger.warn({ what: this.o.what, err: err instanceof Error ? err.message : String(err) }, 'postgres listen connection lost');
+    this.setStatus('reconnecting');
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    const jitter = 0.5 + Math.random() / 2;
+    const wait = Math.round(this.delay * jitter);
+    this.delay = Math.min(this.delay * 2, this.o.reconnectMaxDelayMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.attempt().catch((err: unknown) => {
+        if (this.stopped) return;
+        this.o.logger.debug({ what: this.o.what, err: err instanceof Error ? err.message : String(err) }, 'postgres reconnect failed');
+        this.schedule();
+      });
+    }, wait);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (status === this._status) return;
+    this._status = status;
+    this.o.onStatus(status);
+  }
+}

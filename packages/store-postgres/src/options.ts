@@ -1,0 +1,129 @@
+import { SwitchyardError, type Logger } from '@switchyard/core';
+import type pg from 'pg';
+import { z } from 'zod';
+
+/** What a schema name or table prefix must look like: lower-case, at most 41 characters. */
+export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
+
+const identifier = (what: string) =>
+  z.string().regex(IDENTIFIER_PATTERN, `${what} must match ${IDENTIFIER_PATTERN.source}`);
+
+/** Anything that looks like a `pg.Pool`: the caller's pool, which we never end. */
+const poolLike = z.custom<pg.Pool>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { query?: unknown }).query === 'function' &&
+    typeof (v as { connect?: unknown }).connect === 'function' &&
+    typeof (v as { end?: unknown }).end === 'function',
+  'expected a pg.Pool',
+);
+
+const loggerLike = z.custom<Logger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'expected a pino-compatible logger (debug, info, warn, error)',
+);
+
+/** Connection settings handed to `pg.Pool` / `pg.Client` when we open connections ourselves. */
+const poolConfig = z.looseObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().optional(),
+  password: z.union([z.string(), z.function()]).optional(),
+  database: z.string().optional(),
+  ssl: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
+  max: z.number().int().min(2).optional(),
+  idleTimeoutMillis: z.number().int().nonnegative().optional(),
+  connectionTimeoutMillis: z.number().int().nonnegative().optional(),
+  statement_timeout: z.number().int().nonnegative().optional(),
+  application_name: z.string().optional(),
+});
+
+const historySchema = z
+  .object({
+    /** Keep at most this many entries per stream (trimmed on append). */
+    maxLength: z.number().int().positive().default(1000),
+    /** Drop entries older than this, ms (judged by the database clock). 0 keeps them regardless of age. */
+    maxAgeMs: z.number().int().nonnegative().default(0),
+    /** Default and largest page size of `read`. */
+    readLimit: z.number().int().positive().max(100_000).default(1000),
+  })
+  .prefault({});
+
+const busSchema = z
+  .object({
+    /** Largest payload `publish` accepts, bytes. Above the inline limit payloads go through a table. */
+    maxPayloadBytes: z.number().int().positive().max(256 * 1024 * 1024).default(1024 * 1024),
+    /** Notifications up to this size (bytes, after encoding) carry the payload inline; NOTIFY allows < 8000. */
+    inlineLimitBytes: z.number().int().min(256).max(7999).default(7900),
+    /** Publishes kept while the listen connection is down; past it publish rejects with BUFFER_FULL. */
+    bufferSize: z.number().int().nonnegative().default(10_000),
+    /** How long a large payload's row is kept for listeners to fetch, ms. */
+    overflowRetentionMs: z.number().int().positive().default(60_000),
+    /** First reconnect delay, ms; doubles (with jitter) up to `reconnectMaxDelayMs`. */
+    reconnectMinDelayMs: z.number().int().positive().default(100),
+    reconnectMaxDelayMs: z.number().int().positive().default(5000),
+    /** A `SELECT 1` on the listen connection this often finds a dead socket early, ms. 0 disables. */
+    pingIntervalMs: z.number().int().nonnegative().default(15_000),
+  })
+  .prefault({});
+
+/** Options of every Postgres port and of `createPostgresAdapter`. Give exactly one of `connectionString`, `poolConfig` or `pool`. */
+export const postgresOptionsSchema = z
+  .object({
+    /** e.g. `postgres://user@127.0.0.1:5432/app`. We open (and end) our own pool. */
+    connectionString: z.string().min(1).optional(),
+    /** `pg.Pool` settings. We open (and end) our own pool. */
+    poolConfig: poolConfig.optional(),
+    /** A pool the caller owns. We use it and never end it. */
+    pool: poolLike.optional(),
+    /** Schema holding every table; created by the migrations. */
+    schema: identifier('schema').default('switchyard'),
+    /** Prefix of every table, index and notification channel name. */
+    tablePrefix: identifier('tablePrefix').default('sy_'),
+    /** Run the migrations (under an advisory lock) on `connect()`. When false, `connect()` checks the schema version instead. */
+    autoMigrate: z.boolean().default(true),
+    /** How long `migrate` waits for another node's migration lock, ms. */
+    migrationLockTimeoutMs: z.number().int().positive().default(60_000),
+    /** Sweepers (expired sessions, affinity keys, nodes, aged history, bus overflow rows) run this often, ms. */
+    sweepIntervalMs: z.number().int().min(10).default(1000),
+    /** Rows a sweeper deletes per statement; it repeats while batches come back full. */
+    sweepBatchSize: z.number().int().positive().max(100_000).default(500),
+    /** Retries of an idempotent statement that failed because the connection was lost. */
+    queryRetries: z.number().int().nonnegative().max(20).default(5),
+    /** First retry delay, ms; doubles per retry. */
+    queryRetryDelayMs: z.number().int().positive().default(100),
+    history: historySchema,
+    bus: busSchema,
+    /** A pino-compatible logger; nothing is logged without one. */
+    logger: loggerLike.optional(),
+  })
+  .superRefine((o, ctx) => {
+    const given = [o.connectionString, o.poolConfig, o.pool].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionString'],
+        message: 'give exactly one of connectionString, poolConfig or pool',
+      });
+    }
+  });
+
+/** What callers pass (defaults applied later). */
+export type PostgresOptions = z.input<typeof postgresOptionsSchema>;
+/** Options after validation, with every default filled in. */
+export type ResolvedPostgresOptions = z.output<typeof postgresOptionsSchema>;
+
+/** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. */
+export function parseOptions(input: PostgresOptions): ResolvedPostgresOptions {
+  const r = postgresOptionsSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(options)'}: ${i.message}`);
+  throw new SwitchyardError('CONFIG_INVALID', `invalid postgres options: ${issues.join('; ')}`, {
+    source: 'postgres',
+    details: { issues },
+  });
+}
