@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryHub, createCluster, type ClusterNode, type FailoverEnvelope, type NodeInfo } from '../src/index.js';
+import { MemoryHub, createCluster, type ClusterNode, type FailoverEnvelope } from '../src/index.js';
 import { makeSession, waitFor } from '../src/testing/index.js';
 
 const nodes: ClusterNode[] = [];
@@ -36,7 +36,7 @@ describe('three cluster nodes in one process', () => {
     const deadAt: Record<string, number> = {};
     const failovers: Array<{ on: string; env: FailoverEnvelope }> = [];
     for (const n of [a, b]) {
-      n.on('node:dead', (d: NodeInfo) => (deadAt[n.id] = Date.now()));
+      n.on('node:dead', () => (deadAt[n.id] = Date.now()));
       n.on('failover', (env) => failovers.push({ on: n.id, env }));
     }
     const coordinatorsBefore = [a, b, c].filter((n) => n.isCoordinator()).map((n) => n.id);

@@ -19,11 +19,13 @@ export class RandomBalancer implements BalancerStrategy {
   }
 
   pick(nodes: readonly NodeInfo[]): NodeInfo {
-    const draw = () => nodes[Math.floor(this.random() * nodes.length)] as NodeInfo;
-    const a = draw();
+    const i = Math.floor(this.random() * nodes.length);
+    const a = nodes[i] as NodeInfo;
     if (!this.options.twoChoices || nodes.length < 2) return a;
-    let b = draw();
-    for (let i = 0; i < 3 && b.id === a.id; i++) b = draw();
+    // the second choice is drawn from the other nodes, so the pair is always two distinct nodes
+    let j = Math.floor(this.random() * (nodes.length - 1));
+    if (j >= i) j++;
+    const b = nodes[j] as NodeInfo;
     const fill = (n: NodeInfo) => n.load.connections / Math.max(1, n.capacity);
     return fill(b) < fill(a) ? b : a;
   }

@@ -527,6 +527,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     const local = node.id === this.id;
     this.metrics.assignments.inc({ strategy: this.balancer.name, reason, local: String(local) });
     // Count the placement at once so a burst between heartbeats spreads.
+    // (the next heartbeat replaces the estimate with the measured load)
+    if (local) this._self = { ...this._self, load: { ...this._self.load, connections: this._self.load.connections + 1 } };
     const m = this.members.get(node.id);
     if (m && !local) this.members.set(node.id, { ...m, load: { ...m.load, connections: m.load.connections + 1 } });
     return { node, reason, key, local };

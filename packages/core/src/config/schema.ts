@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { SwitchyardError } from '../errors.js';
 
+/** A strategy instance: an object with a name and at least one method (own or inherited). Kept by reference. */
+const strategyObject = z.custom<{ name: string }>((v) => {
+  if (typeof v !== 'object' || v === null || typeof (v as { name?: unknown }).name !== 'string') return false;
+  for (let o: object | null = v; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    if (Object.getOwnPropertyNames(o).some((k) => k !== 'constructor' && typeof (v as Record<string, unknown>)[k] === 'function')) return true;
+  }
+  return false;
+});
+
 const strategyRef = z.union([
   z.string().min(1),
+  strategyObject,
   z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
-  z.looseObject({ name: z.string().min(1) }).refine((o) => Object.values(o).some((v) => typeof v === 'function'), {
-    message: 'a strategy object needs its methods',
-  }),
 ]);
 
 /** Scaling advisor thresholds (utilization = connections / capacity over ready nodes). */

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryHub, clusterConfigSchema, createCluster, isSwitchyardError, parseConfig } from '../src/index.js';
+
+function configError(input: unknown): { message: string; issues: Array<{ path: string; message: string }> } {
+  try {
+    parseConfig(clusterConfigSchema, input);
+  } catch (err) {
+    expect(isSwitchyardError(err, 'CONFIG_INVALID')).toBe(true);
+    return { message: (err as Error).message, issues: (err as { details: { issues: Array<{ path: string; message: string }> } }).details.issues };
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('cluster configuration', () => {
+  it('fills defaults', () => {
+    const c = parseConfig(clusterConfigSchema, {});
+    expect(c.heartbeatIntervalMs).toBe(1000);
+    expect(c.nodeTimeoutMs).toBe(5000);
+    expect(c.balancer).toBe('least-connections');
+    expect(c.scaling.minNodes).toBe(1);
+    expect(c.rebalance.threshold).toBe(0.2);
+  });
+
+  it('names the field and the reason of a bad value', () => {
+    expect(configError({ heartbeatIntervalMs: -5 }).message).toMatch(/heartbeatIntervalMs: .*>=10/);
+    expect(configError({ nodeTimeoutMs: 100, heartbeatIntervalMs: 100 }).message).toContain('nodeTimeoutMs: must be at least twice heartbeatIntervalMs');
+    expect(configError({ nodeId: 'has spaces' }).message).toContain('nodeId: letters, digits');
+    expect(configError({ clusterKey: 'short' }).message).toContain('clusterKey: at least 16 characters');
+    expect(configError({ scaling: { scaleUpAt: 0.2, scaleDownAt: 0.5 } }).message).toContain('scaling.scaleDownAt: scaleDownAt must be below scaleUpAt');
+    expect(configError({ weight: 'heavy' }).issues[0]?.path).toBe('weight');
+    expect(configError({ balancer: 42 }).issues[0]?.path).toBe('balancer');
+  });
+
+  it('createCluster refuses a bad configuration before doing anything', () => {
+    expect(() => createCluster({ hub: new MemoryHub(), capacity: 0 })).toThrow(/capacity/);
+  });
+});

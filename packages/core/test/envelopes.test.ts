@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EnvelopeCodec, MemoryBus, MemoryHub, PROTOCOL_VERSION, Topics, createCluster, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { waitFor } from '../src/testing/index.js';
+
+const KEY = 'a-very-secret-cluster-key';
+const enc = new TextEncoder();
+
+describe('envelope codec', () => {
+  const codec = new EnvelopeCodec({ nodeId: 'n1', capabilities: ['batch'] });
+  const deliver = () => codec.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'room', room: 'r' }, data: { hello: 'world' } });
+
+  it('round-trips with version, sender and capabilities', () => {
+    const e = deliver();
+    const back = codec.decode(codec.encode(e));
+    expect(back.ok).toBe(true);
+    if (!back.ok) return;
+    expect(back.envelope).toEqual(e);
+    expect(back.envelope.v).toBe(PROTOCOL_VERSION);
+    expect(back.envelope.caps).toEqual(expect.arrayContaining(['history', 'batch']));
+  });
+
+  it('refuses what it cannot read: newer version, unknown type, garbage', () => {
+    const json = JSON.stringify({ ...deliver(), v: PROTOCOL_VERSION + 1 });
+    expect(codec.decode(enc.encode(`SY${PROTOCOL_VERSION + 1}.-.${json}`))).toMatchObject({ ok: false, reason: 'version' });
+    const unknown = JSON.stringify({ ...deliver(), type: 'teleport' });
+    expect(codec.decode(enc.encode(`SY1.-.${unknown}`))).toMatchObject({ ok: false, reason: 'unknown_type' });
+    expect(codec.decode(enc.encode('hello'))).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(enc.encode('SY1.-.{not json'))).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(new Uint8Array([0x53, 0x59, 0xff, 0xfe]))).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(enc.encode('SY1.-.{"type":"deliver"}'))).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
+  it('with a cluster key: signs, and refuses unsigned, forged and tampered envelopes', () => {
+    const a = new EnvelopeCodec({ nodeId: 'a', clusterKey: KEY });
+    const b = new EnvelopeCodec({ nodeId: 'b', clusterKey: KEY });
+    const e = a.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'all' }, data: 1 });
+    expect(b.decode(a.encode(e)).ok).toBe(true);
+    expect(b.decode(codec.encode(e))).toMatchObject({ ok: false, reason: 'unsigned' });
+    const other = new EnvelopeCodec({ nodeId: 'x', clusterKey: 'another-key-of-16-chars' });
+    expect(b.decode(other.encode(e))).toMatchObject({ ok: false, reason: 'forged' });
+    const tampered = new TextDecoder().decode(a.encode(e)).replace('"data":1', '"data":2');
+    expect(b.decode(enc.encode(tampered))).toMatchObject({ ok: false, reason: 'forged' });
+  });
+});
+
+describe('cluster nodes drop and count envelopes they cannot trust or read', () => {
+  const nodes: ClusterNode[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  });
+
+  it('a signed cluster accepts its own, drops forged, unsigned and future-version envelopes, and counts each', async () => {
+    const hub = new MemoryHub();
+    const mk = (id: string) => createCluster({ hub, nodeId: id, clusterKey: KEY, heartbeatIntervalMs: 50, nodeTimeoutMs: 300 });
+    const [a, b] = [mk('a'), mk('b')];
+    nodes.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    const got: unknown[] = [];
+    b.on('deliver', (e) => got.push(e.data));
+    await b.acquire(Topics.room('r'));
+    await a.publish({ kind: 'room', room: 'r' }, 'genuine');
+    await waitFor(() => got.length === 1);
+
+    const attacker = new MemoryBus({ hub });
+    await attacker.connect();
+    const forger = new EnvelopeCodec({ nodeId: 'evil', clusterKey: 'not-the-cluster-key!' });
+    const unsigned = new EnvelopeCodec({ nodeId: 'evil' });
+    const future = new TextEncoder().encode(`SY${PROTOCOL_VERSION + 1}.-.{}`);
+    const env = (c: EnvelopeCodec) => c.encode(c.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'room', room: 'r' }, data: 'evil' }));
+    await attacker.publish(Topics.room('r'), env(forger));
+    await attacker.publish(Topics.room('r'), env(unsigned));
+    await attacker.publish(Topics.room('r'), future);
+    await attacker.publish(Topics.room('r'), new TextEncoder().encode('garbage'));
+    await a.publish({ kind: 'room', room: 'r' }, 'genuine-2');
+    await waitFor(() => got.length === 2);
+    await attacker.close();
+    expect(got).toEqual(['genuine', 'genuine-2']);
+    const text = await b.metricsRegistry.metrics();
+    expect(text).toContain('switchyard_envelopes_dropped_total{reason="forged",node="b"} 1');
+    expect(text).toContain('switchyard_envelopes_dropped_total{reason="unsigned",node="b"} 1');
+    expect(text).toContain('switchyard_envelopes_dropped_total{reason="version",node="b"} 1');
+    expect(text).toContain('switchyard_envelopes_dropped_total{reason="malformed",node="b"} 1');
+  });
+});

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryHub, RegionAffinity, HashAffinity, createCluster, emptyLoad, type ClusterNode } from '../src/index.js';
+import { makeNode, waitFor } from '../src/testing/index.js';
+
+const started: ClusterNode[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((n) => n.stop()));
+});
+
+async function cluster(ids: string[], extra: Parameters<typeof createCluster>[0] = {}) {
+  const hub = new MemoryHub();
+  const nodes = ids.map((id) => createCluster({ hub, nodeId: id, url: `ws://127.0.0.1/${id}`, heartbeatIntervalMs: 50, nodeTimeoutMs: 300, ...extra }));
+  started.push(...nodes);
+  await Promise.all(nodes.map((n) => n.start()));
+  await waitFor(() => nodes.every((n) => n.healthyNodes().length === ids.length), 3000);
+  return nodes;
+}
+
+describe('affinity', () => {
+  it('keeps a user on one node while that node is healthy, from any node that places it', async () => {
+    const [a, b, c] = await cluster(['a', 'b', 'c'], { affinity: 'user', balancer: 'round-robin' });
+    const home: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) {
+      const user = `user-${i % 40}`;
+      const via = [a, b, c][i % 3] as ClusterNode;
+      const p = await via.place({ userId: user });
+      home[user] ??= p.node.id;
+      expect(p.node.id).toBe(home[user]);
+      if (i >= 40) expect(p.reason).toBe('affinity');
+    }
+    expect(new Set(Object.values(home)).size).toBe(3); // users spread over all nodes
+    // the home of some users dies: they are placed elsewhere, and stick there
+    const victim = c as ClusterNode;
+    const moved = Object.entries(home).filter(([, n]) => n === victim.id).map(([u]) => u);
+    await victim.halt();
+    await waitFor(() => a!.healthyNodes().length === 2, 3000);
+    for (const user of moved) {
+      const p1 = await a!.place({ userId: user });
+      expect(p1.node.id).not.toBe(victim.id);
+      const p2 = await b!.place({ userId: user });
+      expect(p2.node.id).toBe(p1.node.id);
+    }
+  });
+
+  it('region affinity prefers the region, then the nearest, then any', () => {
+    const aff = new RegionAffinity({ nearest: { 'eu-west': ['eu-central', 'us-east'] } });
+    const nodes = [makeNode('e1', { region: 'eu-central' }), makeNode('u1', { region: 'us-east' }), makeNode('w1', { region: 'eu-west' })];
+    expect(aff.candidates(nodes, { region: 'eu-west' }).map((n) => n.id)).toEqual(['w1']);
+    expect(aff.candidates(nodes.filter((n) => n.id !== 'w1'), { region: 'eu-west' }).map((n) => n.id)).toEqual(['e1']);
+    expect(aff.candidates([nodes[1]!], { region: 'eu-west' }).map((n) => n.id)).toEqual(['u1']);
+    expect(aff.candidates([nodes[1]!], { region: 'ap-south' }).map((n) => n.id)).toEqual(['u1']);
+    expect(aff.candidates(nodes, {}).length).toBe(3);
+  });
+
+  it('hash affinity gives the same node for a key on every node, without a store', async () => {
+    const [a, b] = await cluster(['a', 'b', 'c'], { affinity: 'hash' });
+    for (let i = 0; i < 100; i++) {
+      const key = `doc-${i}`;
+      expect((await a!.place({ key })).node.id).toBe((await b!.place({ key })).node.id);
+    }
+    const h = new HashAffinity({ by: 'ip' });
+    const nodes = ['x', 'y'].map((id) => makeNode(id));
+    expect(h.candidates(nodes, { ip: '10.0.0.1' })).toHaveLength(1);
+  });
+
+  it('never places on a draining or dead node, and least-connections spreads a burst between heartbeats', async () => {
+    const [a, b, c] = await cluster(['a', 'b', 'c'], { balancer: 'least-connections' });
+    await b!.drain();
+    await waitFor(() => a!.nodes().find((n) => n.id === 'b')?.state === 'draining', 3000);
+    const picks = await Promise.all(Array.from({ length: 100 }, () => a!.place({})));
+    expect(picks.every((p) => p.node.id !== 'b')).toBe(true);
+    const onC = picks.filter((p) => p.node.id === 'c').length;
+    expect(Math.abs(onC - 50)).toBeLessThanOrEqual(1);
+    expect(c!.state).toBe('ready');
+  });
+});
+
+describe('balancer metrics', () => {
+  it('counts placements and records pick latency', async () => {
+    const [a] = await cluster(['a', 'b']);
+    for (let i = 0; i < 10; i++) await a!.place({});
+    const text = await a!.metricsRegistry.metrics();
+    expect(text).toMatch(/switchyard_balancer_assignments_total\{strategy="least-connections",reason="balancer",local="(true|false)",node="a"\} \d+/);
+    expect(text).toMatch(/switchyard_balancer_pick_duration_seconds_count\{node="a"\} 10/);
+    expect(text).toMatch(/switchyard_cluster_healthy_nodes\{node="a"\} 2/);
+    expect(emptyLoad().connections).toBe(0);
+  });
+});
