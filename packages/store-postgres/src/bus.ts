@@ -160,7 +160,7 @@ export class PostgresBus implements MessageBus {
     }
     const client = this.listener.client;
     if (!client) return this.enqueue(out);
-    return this.send(client, out);
+    return this.send(this.listener, client, out);
   }
 
   private enqueue(out: Outgoing): void {
@@ -172,13 +172,14 @@ export class PostgresBus implements MessageBus {
     this.count('publish_buffered');
   }
 
-  private async send(client: pg.ClientBase, out: Outgoing): Promise<void> {
+  private async send(listener: PgListener, client: pg.ClientBase, out: Outgoing): Promise<void> {
     try {
       if (out.inline !== undefined) {
-        await client.query('SELECT pg_notify($1, $2)', [out.channel, out.inline]);
+        await listener.run(client, 'SELECT pg_notify($1, $2)', [out.channel, out.inline]);
       } else {
         const t = this.conn.names.table('bus_payloads');
-        await client.query(
+        await listener.run(
+          client,
           `WITH ins AS (INSERT INTO ${t} (topic, payload) VALUES ($2, $3) RETURNING id)
            SELECT pg_notify($1, json_build_object('r', ins.id::text)::text) FROM ins`,
           [out.channel, out.topic, Buffer.from(out.payload.buffer, out.payload.byteOffset, out.payload.byteLength)],
@@ -195,9 +196,10 @@ export class PostgresBus implements MessageBus {
   /** On a fresh connection: send what waited, in order (queued on the client synchronously). */
   private flush(client: pg.ClientBase): void {
     const waiting = this.buffer.splice(0);
-    if (waiting.length === 0) return;
+    const listener = this.listener;
+    if (waiting.length === 0 || !listener) return;
     for (const out of waiting) {
-      this.send(client, out).catch((err: unknown) => {
+      this.send(listener, client, out).catch((err: unknown) => {
         this.count('publish_dropped');
         this.log.warn({ topic: out.topic, err: (err as Error).message }, 'buffered publish failed');
       });

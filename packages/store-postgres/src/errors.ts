@@ -42,7 +42,15 @@ function codeFor(sqlstate: string): SwitchyardErrorCode {
  * the rest BACKEND_ERROR. The SQLSTATE is kept in `details.sqlstate` and the original as `cause`.
  */
 export function mapPgError(err: unknown, doing: string, connectionCode: SwitchyardErrorCode = 'NOT_CONNECTED'): SwitchyardError {
-  if (isSwitchyardError(err)) return err;
+  if (isSwitchyardError(err)) {
+    const retryable = err.details?.retryable === true;
+    if (!retryable || err.code === connectionCode || err.code !== 'NOT_CONNECTED') return err;
+    return new SwitchyardError(connectionCode, err.message.replace(/^\[switchyard\] \[[^\]]*\] /, ''), {
+      source: SOURCE,
+      cause: err.cause ?? err,
+      details: err.details,
+    });
+  }
   const e = (typeof err === 'object' && err !== null ? err : {}) as PgLikeError;
   const sqlstate = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);

@@ -30,6 +30,9 @@ export class PgListener {
   private stopped = false;
   private everConnected = false;
   private _status: ConnectionStatus = 'idle';
+  /** Tail of the serial queue of statements on the current client (pg 9 drops client-side queueing). */
+  private tail: Promise<unknown> = Promise.resolve();
+  private tailClient: pg.ClientBase | undefined;
 
   constructor(
     private readonly conn: PgConnection,
@@ -60,19 +63,36 @@ export class PgListener {
     }
   }
 
+  /**
+   * Run `sql` on `client` after every statement queued before it on that client, so statements
+   * reach the server in call order without relying on pg's deprecated internal queue.
+   */
+  run<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.ClientBase, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    if (this.tailClient !== client) {
+      this.tailClient = client;
+      this.tail = Promise.resolve();
+    }
+    const p = this.tail.then(
+      () => client.query<R>(sql, params),
+      () => client.query<R>(sql, params),
+    );
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
   /** LISTEN on `channel` (now when connected, else on the next connection). */
   async listen(channel: string): Promise<void> {
     if (this.channels.has(channel)) return;
     this.channels.add(channel);
     const client = this.client;
-    if (client) await client.query(`LISTEN ${quoteIdent(channel)}`).catch((err: unknown) => this.lost(client, err));
+    if (client) await this.run(client, `LISTEN ${quoteIdent(channel)}`).catch((err: unknown) => this.lost(client, err));
   }
 
   /** UNLISTEN `channel`. */
   async unlisten(channel: string): Promise<void> {
     if (!this.channels.delete(channel)) return;
     const client = this.client;
-    if (client) await client.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+    if (client) await this.run(client, `UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -109,7 +129,7 @@ export class PgListener {
     });
     try {
       const channels = [...this.channels];
-      for (const ch of channels) await client.query(`LISTEN ${quoteIdent(ch)}`);
+      for (const ch of channels) await this.run(client, `LISTEN ${quoteIdent(ch)}`);
       if (this.everConnected && channels.length > 0) this.o.count('resubscribe', channels.length);
     } catch (err) {
       this.current = undefined;
@@ -128,7 +148,7 @@ export class PgListener {
     if (this.o.pingIntervalMs > 0) {
       clearInterval(this.pinger);
       this.pinger = setInterval(() => {
-        void client.query('SELECT 1').catch((err: unknown) => this.lost(client, err));
+        void this.run(client, 'SELECT 1').catch((err: unknown) => this.lost(client, err));
       }, this.o.pingIntervalMs);
       this.pinger.unref();
     }
