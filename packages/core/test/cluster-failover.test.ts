@@ -60,6 +60,10 @@ describe('three cluster nodes in one process', () => {
     expect(env.strategy).toBe('immediate');
     expect(Object.keys(env.assignments)).toHaveLength(30);
 
+    // the failover runs once, not on every tick
+    const settle = Date.now() + 400;
+    await waitFor(() => Date.now() > settle, 2000, 50);
+    expect(failovers.filter((f) => f.on === 'a')).toHaveLength(1);
     const moved = await a.sessions.byNode('c');
     expect(moved).toEqual([]);
     const onA = await a.sessions.byNode('a');

@@ -73,7 +73,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly tombstones = new Map<string, number>();
   private readonly interest = new Map<string, { count: number; sub: Promise<Subscription> | undefined }>();
   private readonly pending = new Map<string, PendingFailover>();
-  private readonly handledDrains = new Set<string>();
+  /** Nodes whose failover ran (or is pending), by reason; cleared when the node is seen alive again. */
+  private readonly handled = new Map<string, FailoverReason>();
   private readonly sampler = new LoadSampler();
   private readonly scaling: ScalingAdvisor;
   private loadSource: () => Partial<NodeLoad> = () => ({});
@@ -310,6 +311,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.departed.delete(node.id);
     if (this.tombstones.delete(node.id)) this.logger.info({ node: node.id }, 'dead node is back');
     this.members.set(node.id, node);
+    if (node.state === 'ready' || node.state === 'starting') this.handled.delete(node.id);
     if (!prev || prev.state === 'dead') this.emit('node:joined', node);
     else if (prev.updatedAt !== node.updatedAt || prev.state !== node.state) this.emit('node:updated', node, prev);
     this.updateNodeMetrics();
@@ -390,8 +392,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     }
     if (!this.lease) return;
     for (const node of this.members.values()) {
-      if (node.state === 'dead') this.schedule(node, 'dead');
-      else if (node.state === 'draining' && !this.handledDrains.has(node.id)) this.schedule(node, 'draining');
+      const reason: FailoverReason | undefined = node.state === 'dead' ? 'dead' : node.state === 'draining' ? 'draining' : undefined;
+      if (reason && this.handled.get(node.id) !== reason) this.schedule(node, reason);
     }
     for (const [id, p] of this.pending) {
       const node = this.members.get(id);
@@ -407,8 +409,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   private schedule(node: NodeInfo, reason: FailoverReason): void {
-    if (this.pending.has(node.id)) return;
-    if (reason === 'draining') this.handledDrains.add(node.id);
+    const existing = this.pending.get(node.id);
+    if (existing && existing.reason === reason) return;
+    if (existing?.timer) clearTimeout(existing.timer);
+    this.handled.set(node.id, reason);
     const timing = this.failover.timing({ node, reason });
     const p: PendingFailover = { reason, timer: undefined, cancelIfBack: false, earlyWhenIdle: false, running: false };
     this.pending.set(node.id, p);
@@ -433,6 +437,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       if (!lease) {
         this.setLease(null);
         this.pending.delete(nodeId);
+        this.handled.delete(nodeId); // the next coordinator decides
         return;
       }
       this.setLease(lease);
@@ -632,6 +637,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
           return;
         }
         this.highestToken = Math.max(this.highestToken, envelope.token);
+        if (!this.members.get(envelope.node) || this.members.get(envelope.node)?.state !== 'ready') this.handled.set(envelope.node, envelope.reason);
         this.emit('failover', envelope);
         return;
       case 'control':
