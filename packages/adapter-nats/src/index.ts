@@ -5,3 +5,4 @@ export { natsOptionsSchema, parseNatsOptions, type NatsAdapterConfig, type NatsA
 export { encodeToken, decodeToken, topicSubject, historySubject } from './subjects.js';
 export { NatsHistory, PREV_HEADER } from './history.js';
 export { NatsRegistry } from './registry.js';
+export { NatsSessionStore } from './sessions.js';
