@@ -34,8 +34,9 @@ function toRecord(row: SessionRow): SessionRecord {
  * SessionStore in PostgreSQL. A session is one row of `<prefix>sessions` whose `expires_at` is
  * judged by the database clock (`now()`), so nodes with skewed clocks agree. Reads ignore expired
  * rows; a sweeper deletes them in batches with `FOR UPDATE SKIP LOCKED`. `reassign` is one
- * `UPDATE ... FROM unnest(...) WHERE node_id = $from`, so racing coordinators never both move a
- * session: the second sees the new node id and skips it.
+ * statement that locks the candidate rows in id order and updates those still on `from`
+ * (`UPDATE ... FROM unnest(...) WHERE node_id = $from`), so racing coordinators never both move a
+ * session and never deadlock: the later one sees the new node id and skips it.
  */
 export class PostgresSessionStore extends PgPort implements SessionStore {
   /** @param shared a connection shared with the other ports of one adapter (used by `createPostgresAdapter`). */
@@ -161,11 +162,18 @@ export class PostgresSessionStore extends PgPort implements SessionStore {
     this.check();
     const ids = Object.keys(assignments);
     if (ids.length === 0) return { moved: {}, skipped: [] };
+    // Lock the rows in id order first, so coordinators racing over the same sessions queue up
+    // instead of deadlocking; a row whose node changed while we waited drops out of `locked`.
+    const t = this.table('sessions');
     const r = await this.conn.query<{ id: string; node_id: string }>(
       'reassign sessions',
-      `UPDATE ${this.table('sessions')} AS s SET node_id = v.to_node, updated_at = $4
-       FROM unnest($2::text[], $3::text[]) AS v(id, to_node)
-       WHERE s.id = v.id AND s.node_id = $1 AND s.expires_at > now()
+      `WITH locked AS (
+         SELECT id FROM ${t} WHERE id = ANY($2::text[]) AND node_id = $1 AND expires_at > now()
+         ORDER BY id FOR UPDATE),
+       v AS (SELECT * FROM unnest($2::text[], $3::text[]) AS v(id, to_node))
+       UPDATE ${t} AS s SET node_id = v.to_node, updated_at = $4
+       FROM locked JOIN v ON v.id = locked.id
+       WHERE s.id = locked.id AND s.node_id = $1
        RETURNING s.id, s.node_id`,
       [fromNodeId, ids, ids.map((id) => assignments[id] as string), Date.now()],
       false,
