@@ -1,0 +1,136 @@
+import { defaultBackoff, type BackoffOptions } from './backoff.js';
+import { clientError } from './errors.js';
+
+/** The part of the WebSocket API the SDK uses (the browser's, or the `ws` package's). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol?: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string; wasClean?: boolean }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket` or e.g. `WebSocket` from the `ws` package. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** A pino-compatible logger (the SDK never writes to the console). */
+export interface ClientLogger {
+  debug(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+}
+
+/** What the `isFatal` hook receives. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The node to connect to (`ws://` or `wss://`). Give `url` or `urls`. */
+  url?: string;
+  /** Several nodes: tried in turn after a failure, so the client lands on a healthy one. */
+  urls?: string[];
+  /** A credential sent in `hello` (or in the query, see `tokenInQuery`). */
+  token?: string;
+  /** Called before every connection attempt for a fresh credential; wins over `token`. */
+  getToken?: () => string | undefined | Promise<string | undefined>;
+  /** Also put the token in the URL as `?token=` (for servers that authenticate at the upgrade). Default false. */
+  tokenInQuery?: boolean;
+  /** Application parameters sent in `hello.params` (an object or a function returning one). */
+  params?: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
+  /** The WebSocket constructor; `globalThis.WebSocket` when absent (Node 20 needs the `ws` package's). */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect backoff: exponential with full jitter. */
+  reconnect?: Partial<BackoffOptions>;
+  /** Redirects followed in a row before connecting with `noRedirect` (default 3). */
+  maxRedirects?: number;
+  /** Outgoing frames kept while not connected (default 1000); beyond it: `BUFFER_FULL`. */
+  bufferSize?: number;
+  /** Default ack timeout of `request` and `publish`, ms (default 10000). */
+  ackTimeoutMs?: number;
+  /** Time from opening the socket to `welcome` before giving up on the attempt, ms (default 10000). */
+  handshakeTimeoutMs?: number;
+  /** Decides whether a close stops reconnecting; default: 1008, 4001, 4003, 4400 are fatal. */
+  isFatal?: (close: CloseInfo) => boolean;
+  /** Connect on first use (room, send, request, ready) instead of at once. Default false. */
+  lazy?: boolean;
+  /** A pino-compatible logger for debug output. */
+  logger?: ClientLogger;
+  /** A random source in [0, 1) for jitter (tests). */
+  random?: () => number;
+}
+
+/** Options after defaults were applied and values checked. */
+export interface ResolvedOptions {
+  urls: string[];
+  token: string | undefined;
+  getToken: ClientOptions['getToken'];
+  tokenInQuery: boolean;
+  params: ClientOptions['params'];
+  WebSocket: WebSocketConstructor | undefined;
+  reconnect: BackoffOptions;
+  maxRedirects: number;
+  bufferSize: number;
+  ackTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  isFatal: ((close: CloseInfo) => boolean) | undefined;
+  lazy: boolean;
+  logger: ClientLogger | undefined;
+  random: () => number;
+}
+
+const bad = (field: string, reason: string) => clientError('CONFIG_INVALID', `invalid option \`${field}\`: ${reason}`);
+
+function int(o: Record<string, unknown>, field: string, dflt: number, min: number): number {
+  const v = o[field];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw bad(field, `expected an integer >= ${min}`);
+  return v;
+}
+
+function fn<T>(o: Record<string, unknown>, field: string): T | undefined {
+  const v = o[field];
+  if (v !== undefined && typeof v !== 'function') throw bad(field, 'expected a function');
+  return v as T | undefined;
+}
+
+/** Checks options and applies defaults; throws `CONFIG_INVALID` naming the field. */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw bad('options', 'expected an object');
+  const o = options as unknown as Record<string, unknown>;
+  const urls = options.urls ?? (options.url === undefined ? [] : [options.url]);
+  if (!Array.isArray(urls) || urls.length === 0) throw bad('url', 'give `url` or a non-empty `urls`');
+  for (const u of urls) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/i.test(u)) throw bad(options.urls ? 'urls' : 'url', `not a ws:// or wss:// URL: ${String(u)}`);
+  if (options.token !== undefined && typeof options.token !== 'string') throw bad('token', 'expected a string');
+  if (options.params !== undefined && typeof options.params !== 'object' && typeof options.params !== 'function') throw bad('params', 'expected an object or a function');
+  const r = options.reconnect ?? {};
+  if (typeof r !== 'object' || r === null) throw bad('reconnect', 'expected an object');
+  const ro = r as Record<string, unknown>;
+  const reconnect: BackoffOptions = {
+    baseMs: int(ro, 'baseMs', defaultBackoff.baseMs, 1),
+    maxMs: int(ro, 'maxMs', defaultBackoff.maxMs, 1),
+    firstRetryMaxMs: int(ro, 'firstRetryMaxMs', defaultBackoff.firstRetryMaxMs, 0),
+  };
+  if (reconnect.maxMs < reconnect.baseMs) throw bad('reconnect.maxMs', 'must be >= reconnect.baseMs');
+  return {
+    urls: [...urls],
+    token: options.token,
+    getToken: fn(o, 'getToken'),
+    tokenInQuery: options.tokenInQuery === true,
+    params: options.params,
+    WebSocket: fn(o, 'WebSocket'),
+    reconnect,
+    maxRedirects: int(o, 'maxRedirects', 3, 0),
+    bufferSize: int(o, 'bufferSize', 1000, 0),
+    ackTimeoutMs: int(o, 'ackTimeoutMs', 10_000, 1),
+    handshakeTimeoutMs: int(o, 'handshakeTimeoutMs', 10_000, 1),
+    isFatal: fn(o, 'isFatal'),
+    lazy: options.lazy === true,
+    logger: options.logger,
+    random: fn(o, 'random') ?? Math.random,
+  };
+}
