@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { mapRedisError, redisError } from './errors.js';
+import type { RedisAdapterConfig, RedisClient } from './options.js';
+
+/** Which connection a port needs: commands, or a connection in subscriber mode. */
+export type ClientRole = 'command' | 'subscriber';
+
+/** A client and whether we own it (then `close()` quits it) or the caller does. */
+export interface ClientHandle {
+  client: RedisClient;
+  owned: boolean;
+}
+
+const retry = (cfg: RedisAdapterConfig) => (times: number) =>
+  Math.min(cfg.reconnectMinDelayMs * 2 ** Math.min(times - 1, 16), cfg.reconnectMaxDelayMs);
+
+function redisOptions(cfg: RedisAdapterConfig, role: ClientRole): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableAutoPipelining: role === 'command',
+    autoResubscribe: false,
+    autoResendUnfulfilledCommands: true,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: role === 'subscriber' ? null : cfg.maxRetriesPerRequest,
+    connectTimeout: cfg.connectTimeoutMs,
+    retryStrategy: retry(cfg),
+    connectionName: `switchyard-${role}`,
+  };
+}
+
+/**
+ * Create (lazily, no I/O) the client a port needs, or hand back the caller's. A subscriber is
+ * the caller's `subscriber`, else a duplicate of the caller's `client` (ours to close).
+ */
+export function createClient(cfg: RedisAdapterConfig, role: ClientRole): ClientHandle {
+  if (cfg.client) {
+    if (role === 'command') return { client: cfg.client, owned: false };
+    if (cfg.subscriber) return { client: cfg.subscriber, owned: false };
+    const dup = cfg.client instanceof Cluster
+      ? cfg.client.duplicate(undefined, { lazyConnect: true, shardedSubscribers: true })
+      : cfg.client.duplicate({ lazyConnect: true, autoResubscribe: false, enableAutoPipelining: false });
+    return { client: dup, owned: true };
+  }
+  const base = redisOptions(cfg, role);
+  if (cfg.mode === 'sharded') {
+    const { retryStrategy: _r, enableOfflineQueue: _q, ...redisOpts } = base;
+    const options: ClusterOptions = {
+      lazyConnect: true,
+      enableAutoPipelining: role === 'command',
+      shardedSubscribers: role === 'subscriber',
+      enableOfflineQueue: true,
+      clusterRetryStrategy: retry(cfg),
+      slotsRefreshTimeout: cfg.connectTimeoutMs,
+      redisOptions: redisOpts,
+    };
+    return { client: new Cluster(cfg.nodes ?? [], options), owned: true };
+  }
+  if (cfg.url) return { client: new Redis(cfg.url, base), owned: true };
+  const c = cfg.connection;
+  return {
+    client: new Redis({
+      ...base,
+      host: c?.host ?? '127.0.0.1',
+      port: c?.port ?? 6379,
+      username: c?.username,
+      password: c?.password,
+      db: c?.db ?? 0,
+      tls: c?.tls ? {} : undefined,
+    }),
+    owned: true,
+  };
+}
+
+/** Open the client if it is not yet, and resolve once it is ready. */
+export async function ensureReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'end') throw redisError('NOT_CONNECTED', 'the client has ended');
+  if (client.status === 'wait') {
+    try {
+      await client.connect();
+    } catch (err) {
+      throw mapRedisError(err, 'connect');
+    }
+    if ((client.status as string) === 'ready') return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onEnd = () => done(redisError('NOT_CONNECTED', 'the client ended before it was ready'));
+    const timer = setTimeout(() => done(redisError('TIMEOUT', `not ready within ${timeoutMs} ms`)), timeoutMs);
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+  });
+}
+
+/** Quit a client we own; force-disconnect if quitting fails. Caller-owned clients are left alone. */
+export async function releaseClient(handle: ClientHandle): Promise<void> {
+  if (!handle.owned) return;
+  const c = handle.client;
+  if (c.status === 'end') return;
+  if (c.status !== 'ready') {
+    c.disconnect();
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([c.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  } catch {
+    // fall through to disconnect
+  } finally {
+    clearTimeout(timer);
+  }
+  if ((c.status as string) !== 'end') c.disconnect();
+}
+
+/**
+ * ioredis generates `<command>Buffer` for every command at runtime but does not type the
+ * scripting ones; `callBuffer` breaks under auto-pipelining, so we use these.
+ */
+interface BufferScripting {
+  evalshaBuffer(sha: string, numKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
+  evalBuffer(script: string, numKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
+}
+
+/** A Lua script run by EVALSHA, loaded with EVAL on NOSCRIPT. Never added to the client. */
+export class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(client: RedisClient, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  async runBuffer(client: RedisClient, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
+    try {
+      return await (client as unknown as BufferScripting).evalshaBuffer(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!String((err as Error)?.message).includes('NOSCRIPT')) throw err;
+      return (client as unknown as BufferScripting).evalBuffer(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
