@@ -75,6 +75,16 @@ export class NatsBus implements MessageBus {
     };
   }
 
+  /** NATS subscriptions this bus holds: one per topic with local handlers, however many handlers. */
+  get natsSubscriptions(): number {
+    return this.topics.size;
+  }
+
+  /** Publishes waiting in the disconnected buffer. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   instrument(observer: AdapterObserver): void {
     this.observer = observer;
   }
