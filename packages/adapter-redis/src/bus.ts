@@ -107,7 +107,7 @@ export class RedisBus implements MessageBus {
 
   private async open(): Promise<void> {
     this.setStatus('connecting');
-    this.pub = createClient(this.cfg, 'command');
+    this.pub = createClient(this.cfg, 'publisher');
     this.sub = createClient(this.cfg, 'subscriber');
     this.attach(this.pub.client, 'pub');
     this.attach(this.sub.client, 'sub');

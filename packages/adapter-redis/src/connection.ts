@@ -4,7 +4,7 @@ import { mapRedisError, redisError } from './errors.js';
 import type { RedisAdapterConfig, RedisClient } from './options.js';
 
 /** Which connection a port needs: commands, or a connection in subscriber mode. */
-export type ClientRole = 'command' | 'subscriber';
+export type ClientRole = 'command' | 'publisher' | 'subscriber';
 
 /** A client and whether we own it (then `close()` quits it) or the caller does. */
 export interface ClientHandle {
@@ -18,11 +18,12 @@ const retry = (cfg: RedisAdapterConfig) => (times: number) =>
 function redisOptions(cfg: RedisAdapterConfig, role: ClientRole): RedisOptions {
   return {
     lazyConnect: true,
-    enableAutoPipelining: role === 'command',
+    enableAutoPipelining: role !== 'subscriber',
     autoResubscribe: false,
     autoResendUnfulfilledCommands: true,
     enableOfflineQueue: true,
-    maxRetriesPerRequest: role === 'subscriber' ? null : cfg.maxRetriesPerRequest,
+    // The bus' connections wait out an outage: its publishes are buffered, not failed.
+    maxRetriesPerRequest: role === 'command' ? cfg.maxRetriesPerRequest : null,
     connectTimeout: cfg.connectTimeoutMs,
     retryStrategy: retry(cfg),
     connectionName: `switchyard-${role}`,
@@ -35,7 +36,7 @@ function redisOptions(cfg: RedisAdapterConfig, role: ClientRole): RedisOptions {
  */
 export function createClient(cfg: RedisAdapterConfig, role: ClientRole): ClientHandle {
   if (cfg.client) {
-    if (role === 'command') return { client: cfg.client, owned: false };
+    if (role !== 'subscriber') return { client: cfg.client, owned: false };
     if (cfg.subscriber) return { client: cfg.subscriber, owned: false };
     const dup = cfg.client instanceof Cluster
       ? cfg.client.duplicate(undefined, { lazyConnect: true, shardedSubscribers: true })
@@ -47,7 +48,7 @@ export function createClient(cfg: RedisAdapterConfig, role: ClientRole): ClientH
     const { retryStrategy: _r, enableOfflineQueue: _q, ...redisOpts } = base;
     const options: ClusterOptions = {
       lazyConnect: true,
-      enableAutoPipelining: role === 'command',
+      enableAutoPipelining: role !== 'subscriber',
       shardedSubscribers: role === 'subscriber',
       enableOfflineQueue: true,
       clusterRetryStrategy: retry(cfg),
