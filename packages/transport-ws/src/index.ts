@@ -1,0 +1,21 @@
+/**
+ * `@switchyard/transport-ws`: the Switchyard WebSocket node. The client SDK is at
+ * `@switchyard/transport-ws/client`; the wire protocol is docs/protocol.md.
+ */
+export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
+export { Connection, type Ack, type MessageListener, type CloseListener } from './server/connection.js';
+export { Sender, type SendOptions, nodeOfConnection } from './server/sender.js';
+export { jwtAuth, tokenFromRequest, type AuthContext, type AuthResult } from './server/auth.js';
+export { CloseCode, closeCodeName } from './server/close-codes.js';
+export type { HttpHandler } from './server/http.js';
+export { nodeOptionsSchema, jwtOptionsSchema, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
+export {
+  WIRE_VERSION,
+  SUBPROTOCOL,
+  clientFrame,
+  parseClientFrame,
+  type ClientFrame,
+  type ErrorCode,
+  type Priority,
+  type RoomState,
+} from './protocol/frames.js';

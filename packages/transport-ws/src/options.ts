@@ -1,0 +1,102 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { parseConfig, type ClusterNodeApi, type Logger } from '@switchyard/core';
+import { z } from 'zod';
+import type { AuthContext, AuthResult } from './server/auth.js';
+
+/** Decides whether a connection may join (or publish to) a room. */
+export type RoomHook = (conn: { id: string; userId: string | undefined; data: Record<string, unknown> }, room: string) => boolean | Promise<boolean>;
+/** Authenticates a connecting client; return null/false to refuse. */
+export type AuthenticateHook = (ctx: AuthContext) => AuthResult | null | false | Promise<AuthResult | null | false>;
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
+
+/** Every option of `createNode`, with its default. The README's options table is written from this. */
+export const nodeOptionsSchema = z
+  .object({
+    /** The core cluster node this WebSocket node serves (from `createCluster`). */
+    cluster: z.custom<ClusterNodeApi>((v) => typeof v === 'object' && v !== null && typeof (v as ClusterNodeApi).publish === 'function' && typeof (v as ClusterNodeApi).place === 'function', 'cluster must be a cluster node (createCluster)'),
+    /** Attach to this http.Server (upgrades on `path` only; other paths are left alone). */
+    server: z.custom<Server>((v) => typeof v === 'object' && v !== null && typeof (v as Server).on === 'function' && typeof (v as Server).listen === 'function', 'server must be an http.Server').optional(),
+    /** Listen on this port when no `server` is given (0 picks a free one). */
+    port: z.number().int().min(0).max(65535).optional(),
+    /** Listen address when no `server` is given. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** WebSocket path. */
+    path: z.string().regex(/^\/[^\s?#]*$/, 'path must start with / and hold no query').default('/ws'),
+    /** URL clients use to reach this node (redirects, /route); derived from the listening address when absent. */
+    publicUrl: z.string().regex(/^wss?:\/\//, 'publicUrl must start with ws:// or wss://').optional(),
+    /** Largest client frame in bytes (ws `maxPayload`); bigger frames close with 1009. */
+    maxPayload: z.number().int().min(64).default(65_536),
+    /** Server ping interval; a client silent for this long after a ping is closed with 4010. */
+    heartbeatMs: z.number().int().min(50).default(25_000),
+    /** The hello must arrive within this long of the upgrade, else close 4010. */
+    helloTimeoutMs: z.number().int().min(50).default(10_000),
+    /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
+    closeTimeoutMs: z.number().int().min(10).default(5_000),
+    /** Adaptive batching while a socket's previous write is pending. */
+    batch: z.object({ maxMessages: z.number().int().min(1).max(10_000).default(64), maxDelayMs: z.number().min(0).max(1000).default(5) }).prefault({}),
+    /** Per-connection send queue: bound in messages, and socket buffer bytes above which we stop writing. */
+    sendQueue: z.object({ maxMessages: z.number().int().min(1).default(1024), highWaterBytes: z.number().int().min(1024).default(1_048_576) }).prefault({}),
+    /** permessage-deflate, opt-in: false, or the size in bytes from which messages are compressed. */
+    perMessageDeflate: z.union([z.literal(false), z.object({ threshold: z.number().int().min(0).default(1024) })]).default(false),
+    /** Token bucket per connection (client frames), or false for none. */
+    rateLimit: z
+      .union([z.literal(false), z.object({ messagesPerSecond: z.number().positive().default(100), burst: z.number().int().min(1).default(200), maxStrikes: z.number().int().min(0).default(20) })])
+      .default({ messagesPerSecond: 100, burst: 200, maxStrikes: 20 }),
+    /** Open connections allowed per client IP (0: no limit); more are refused with HTTP 429. */
+    maxConnectionsPerIp: z.number().int().min(0).default(0),
+    /** Take the client IP from the first X-Forwarded-For entry (behind a trusted proxy). */
+    trustProxy: z.boolean().default(false),
+    /** Allowed Origin header values (absent: any). Requests without an Origin pass. */
+    origins: z.array(z.string().min(1)).optional(),
+    /** Bad frames tolerated per connection before closing with 4000. */
+    maxBadFrames: z.number().int().min(0).default(10),
+    /** Authenticate a client from its token and request; absent: anonymous connections are allowed. */
+    authenticate: fn<AuthenticateHook>('authenticate').optional(),
+    /** Allow or refuse a room join (client joins, hello rooms). Default: allow. */
+    authorizeJoin: fn<RoomHook>('authorizeJoin').optional(),
+    /** Allow or refuse a client publish to a room. Default: only members of the room. */
+    authorizePublish: fn<RoomHook>('authorizePublish').optional(),
+    /** Rooms that keep history (offsets, replay on join/resume): true, or a predicate per room. */
+    rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
+    /** Most messages replayed per room on a join or resume; more is reported as a gap. */
+    maxReplay: z.number().int().min(0).default(1000),
+    /** Session TTL in the session store, ms. */
+    sessionTtlMs: z.number().int().min(1000).default(24 * 3600 * 1000),
+    /** Graceful shutdown: clients moved per batch, jitter between batches, and the default grace period. */
+    drain: z.object({ batchSize: z.number().int().min(1).default(100), batchIntervalMs: z.number().int().min(0).default(50), graceMs: z.number().int().min(0).default(10_000) }).prefault({}),
+    /** Serve /health, /ready, /metrics, /cluster, /route on the server we create (ignored when attached: mount `node.httpHandler`). */
+    http: z.boolean().default(true),
+    /** Prefix of the HTTP endpoints, e.g. `/switchyard` serves `/switchyard/health`... (default: none). */
+    httpPrefix: z.string().regex(/^(\/[A-Za-z0-9_.~-]+)*$/, 'httpPrefix must look like /a/b without a trailing slash').default(''),
+    logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', 'logger must be pino-compatible').optional(),
+  })
+  .refine((o) => !(o.server && o.port !== undefined), { message: 'give either server or port, not both', path: ['port'] });
+
+export type NodeOptionsInput = z.input<typeof nodeOptionsSchema>;
+export type NodeOptions = z.output<typeof nodeOptionsSchema>;
+
+/** Validate options; a bad value throws SwitchyardError CONFIG_INVALID naming the field. */
+export const parseNodeOptions = (input: unknown): NodeOptions => parseConfig(nodeOptionsSchema, input, 'ws');
+
+export type { IncomingMessage };
+
+/** Options of the ready JWT verifier `jwtAuth`. Give `secret` (HS256) or `jwksUrl`. */
+export const jwtOptionsSchema = z
+  .object({
+    /** Shared secret for HS256/HS384/HS512 tokens. */
+    secret: z.string().min(16, 'at least 16 characters').optional(),
+    /** JWKS endpoint for asymmetric tokens (RS256, ES256, EdDSA...). */
+    jwksUrl: z.url().optional(),
+    /** Required `iss`. */
+    issuer: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Required `aud`. */
+    audience: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Accepted algorithms (default: HS256 with a secret; the JWKS keys' algorithms otherwise). */
+    algorithms: z.array(z.string()).optional(),
+    /** Allowed clock skew, seconds. */
+    clockToleranceSec: z.number().min(0).default(5),
+  })
+  .refine((o) => (o.secret === undefined) !== (o.jwksUrl === undefined), { message: 'give exactly one of secret or jwksUrl', path: ['secret'] });
+
+export type JwtOptionsInput = z.input<typeof jwtOptionsSchema>;

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http';
+import { parseConfig } from '@switchyard/core';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { jwtOptionsSchema, type AuthenticateHook, type JwtOptionsInput } from '../options.js';
+
+/** What the `authenticate` hook gets. */
+export interface AuthContext {
+  /** The upgrade request (headers, URL, socket). */
+  request: IncomingMessage;
+  /** The token from `?token=`, `Authorization: Bearer`, or the hello's `token` field. */
+  token: string | undefined;
+  /** The client's IP address. */
+  ip: string;
+  /** `hello.params`, when authentication happens at the hello. */
+  params?: Record<string, unknown> | undefined;
+}
+
+/** An accepted client: its user id (may be absent for anonymous) and data the application keeps on the connection. */
+export interface AuthResult {
+  userId?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** The token of an upgrade request: `?token=` or `Authorization: Bearer`. */
+export function tokenFromRequest(request: IncomingMessage): string | undefined {
+  const q = request.url?.indexOf('?') ?? -1;
+  if (q >= 0) {
+    const t = new URLSearchParams((request.url as string).slice(q + 1)).get('token');
+    if (t) return t;
+  }
+  const h = request.headers.authorization;
+  if (h && /^Bearer\s+/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim() || undefined;
+  return undefined;
+}
+
+/**
+ * A ready `authenticate` hook that verifies a JWT with jose: HS256 (and HS384/512) with a
+ * shared `secret`, or any asymmetric algorithm with keys from `jwksUrl`; checks `exp`/`nbf`
+ * and optionally `iss`/`aud`. The user id is `sub`; every claim is kept as `conn.data.claims`.
+ */
+export function jwtAuth(options: JwtOptionsInput): AuthenticateHook {
+  const o = parseConfig(jwtOptionsSchema, options, 'ws');
+  const key = o.secret !== undefined ? new TextEncoder().encode(o.secret) : createRemoteJWKSet(new URL(o.jwksUrl as string));
+  const verify: JWTVerifyOptions = {
+    clockTolerance: o.clockToleranceSec,
+    ...(o.issuer !== undefined ? { issuer: o.issuer } : {}),
+    ...(o.audience !== undefined ? { audience: o.audience } : {}),
+    ...(o.algorithms ? { algorithms: o.algorithms } : o.secret !== undefined ? { algorithms: ['HS256', 'HS384', 'HS512'] } : {}),
+  };
+  return async ({ token }) => {
+    if (!token) return null;
+    let payload: JWTPayload;
+    try {
+      payload = (typeof key === 'function' ? await jwtVerify(token, key, verify) : await jwtVerify(token, key, verify)).payload;
+    } catch {
+      return null;
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) return null;
+    return { userId: payload.sub, data: { claims: payload } };
+  };
+}

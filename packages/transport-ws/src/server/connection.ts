@@ -1,0 +1,291 @@
+import type { IncomingMessage } from 'node:http';
+import type WebSocket from 'ws';
+import type { NodeOptions } from '../options.js';
+import { encodeBatch, type Priority, type RoomState } from '../protocol/frames.js';
+import type { Batcher, Flushable } from './batcher.js';
+import { CloseCode, fitReason } from './close-codes.js';
+import type { TransportMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limit.js';
+import { SendQueue } from './send-queue.js';
+
+/** Acknowledge a client `msg` that carried an `id`: the result goes back in an `ack` frame. */
+export type Ack = (result?: unknown) => void;
+/** `message` listener: return a value (or a promise) instead of calling `ack` if you prefer. */
+export type MessageListener = (data: unknown, event: string | undefined, ack: Ack | undefined) => unknown;
+export type CloseListener = (code: number, reason: string) => void;
+
+/** What a connection needs from its node. */
+export interface ConnectionHost {
+  readonly options: NodeOptions;
+  readonly metrics: TransportMetrics;
+  readonly batcher: Batcher;
+  joinRoom(conn: Connection, room: string): Promise<RoomState>;
+  leaveRoom(conn: Connection, room: string): Promise<void>;
+  onClosed(conn: Connection, code: number, reason: string): void;
+}
+
+/** Where a connection is in a room: the last offset it was sent. */
+export interface RoomCursorState {
+  offset: number;
+  epoch: string | null;
+  history: boolean;
+}
+
+interface Held {
+  frame: string;
+  offset: number | undefined;
+  priority: Priority;
+}
+
+/**
+ * One client socket on this node. The application sees `id`, `userId`, `sessionId`, `data`,
+ * `on('message' | 'close')`, `join`, `leave`, `send`, `close`; the node drives the rest.
+ */
+export class Connection implements Flushable {
+  /** User id from authentication, if any. */
+  userId: string | undefined;
+  /** Session id (set at the hello). */
+  sessionId = '';
+  /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here. */
+  data: Record<string, unknown> = {};
+  /** `hello.params` the client sent. */
+  params: Record<string, unknown> = {};
+  /** handshake: waiting for hello; open: welcomed; closing: close frame sent; closed. */
+  state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
+  /** True when authentication already happened at the upgrade. */
+  authenticated = false;
+  /** Rooms this connection is in, with its cursor in each. */
+  readonly cursors = new Map<string, RoomCursorState>();
+  /** Rooms being replayed: live messages wait here until the replay is written. */
+  readonly replaying = new Map<string, Held[]>();
+  badFrames = 0;
+  readonly bucket: TokenBucket | undefined;
+  readonly openedAt = performance.now();
+  /** When the last server ping went out (the open time before the first). */
+  pingSentAt = this.openedAt;
+  /** A ping is out and no frame has come since. */
+  awaitingPong = false;
+  closingSince = 0;
+  /** Deliveries wait until the welcome is written. */
+  private held = true;
+  private inflight = 0;
+  private readonly queue: SendQueue;
+  private readonly messageListeners: MessageListener[] = [];
+  private readonly closeListeners: CloseListener[] = [];
+
+  constructor(
+    /** Unique connection id: `<node id>~<random>`. */
+    readonly id: string,
+    readonly ws: WebSocket,
+    /** The upgrade request. */
+    readonly request: IncomingMessage,
+    /** Client IP address. */
+    readonly ip: string,
+    private readonly host: ConnectionHost,
+  ) {
+    const o = host.options;
+    this.queue = new SendQueue(o.sendQueue.maxMessages);
+    this.bucket = o.rateLimit ? new TokenBucket(o.rateLimit.messagesPerSecond, o.rateLimit.burst) : undefined;
+  }
+
+  /** Rooms this connection is in. */
+  get rooms(): string[] {
+    return [...this.cursors.keys()];
+  }
+
+  /** Frames waiting in the send queue. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  on(event: 'message', listener: MessageListener): this;
+  on(event: 'close', listener: CloseListener): this;
+  on(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
+    if (event === 'message') this.messageListeners.push(listener as MessageListener);
+    else this.closeListeners.push(listener as CloseListener);
+    return this;
+  }
+
+  off(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
+    const list: unknown[] = event === 'message' ? this.messageListeners : this.closeListeners;
+    const i = list.indexOf(listener);
+    if (i >= 0) list.splice(i, 1);
+    return this;
+  }
+
+  /** Send a message to this connection only (no bus). */
+  send(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): void {
+    this.deliver(JSON.stringify({ t: 'msg', ...(event !== undefined ? { event } : {}), data: data === undefined ? null : data }), options.priority ?? 'normal');
+  }
+
+  /** Join a room on behalf of the client (no join hook, no replay). */
+  join(room: string): Promise<RoomState> {
+    return this.host.joinRoom(this, room);
+  }
+
+  leave(room: string): Promise<void> {
+    return this.host.leaveRoom(this, room);
+  }
+
+  /** Close the connection; frames already queued are written first. */
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.held = false;
+    while (this.queue.length > 0 && this.ws.readyState === this.ws.OPEN) this.writeBatch(this.queue.take(this.host.options.batch.maxMessages));
+    this.state = 'closing';
+    this.closingSince = performance.now();
+    this.host.batcher.forget(this);
+    try {
+      this.ws.close(code, fitReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** Destroy the socket at once. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  // ---------------------------------------------------------------- node side
+
+  /** Queue an encoded frame (the same string for every target socket of a fan-out). */
+  deliver(frame: string, priority: Priority): void {
+    if (this.state === 'closing' || this.state === 'closed') {
+      this.host.metrics.dropped.inc({ reason: 'closed' });
+      return;
+    }
+    if (!this.held && this.inflight === 0 && this.queue.length === 0 && this.ws.bufferedAmount < this.host.options.sendQueue.highWaterBytes) {
+      this.host.metrics.sent.inc();
+      this.write(frame);
+      return;
+    }
+    const r = this.queue.push(frame, priority);
+    if (r === 'dropped_low') this.host.metrics.dropped.inc({ reason: 'queue_full' });
+    else if (r === 'overflow') return this.slowConsumer();
+    if (!this.held) this.host.batcher.schedule(this);
+  }
+
+  /** A room message: kept back while the room replays, never sent twice (offsets). */
+  deliverRoom(room: string, frame: string, offset: number | undefined, epoch: string | undefined, priority: Priority): void {
+    const held = this.replaying.get(room);
+    if (held) {
+      held.push({ frame, offset, priority });
+      return;
+    }
+    const c = this.cursors.get(room);
+    if (offset !== undefined && c) {
+      if (c.epoch === (epoch ?? null) && offset <= c.offset) return;
+      c.offset = offset;
+      c.epoch = epoch ?? null;
+    }
+    this.deliver(frame, priority);
+  }
+
+  /** End a room's replay: write what arrived meanwhile and was not replayed. */
+  endReplay(room: string): void {
+    const held = this.replaying.get(room);
+    this.replaying.delete(room);
+    for (const h of held ?? []) this.deliverRoom(room, h.frame, h.offset, this.cursors.get(room)?.epoch ?? undefined, h.priority);
+  }
+
+  /** A protocol frame (welcome, ack, error, ping): high priority, not counted as a message. */
+  control(frame: string): void {
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.inflight === 0 && this.queue.length === 0) this.write(frame);
+    else if (this.queue.push(frame, 'high') === 'overflow') this.slowConsumer();
+    else this.host.batcher.schedule(this);
+  }
+
+  /** Write the welcome, then let held deliveries go. */
+  release(welcome: string): void {
+    this.write(welcome);
+    this.held = false;
+    if (this.queue.length > 0) this.host.batcher.schedule(this);
+  }
+
+  flush(now: number): boolean {
+    if (this.held || this.state !== 'open' || this.queue.length === 0) return false;
+    const { batch, sendQueue } = this.host.options;
+    if (this.ws.bufferedAmount >= sendQueue.highWaterBytes) return true;
+    const due = this.inflight === 0 || this.queue.length >= batch.maxMessages || now - this.queue.since >= batch.maxDelayMs;
+    if (!due) return true;
+    this.writeBatch(this.queue.take(batch.maxMessages));
+    return this.queue.length > 0;
+  }
+
+  private writeBatch(frames: string[]): void {
+    const m = this.host.metrics;
+    // Protocol frames (ack, ping...) travel alone; consecutive msg frames share one batch.
+    let run: string[] = [];
+    const out = () => {
+      if (run.length === 0) return;
+      m.sent.inc(run.length);
+      if (run.length === 1) this.write(run[0] as string);
+      else {
+        m.batches.inc();
+        m.batchedMessages.inc(run.length);
+        this.write(encodeBatch(run));
+      }
+      run = [];
+    };
+    for (const f of frames) {
+      if (f.startsWith('{"t":"msg"')) run.push(f);
+      else {
+        out();
+        this.write(f);
+      }
+    }
+    out();
+  }
+
+  private write(data: string): void {
+    this.inflight++;
+    this.ws.send(data, this.onWritten);
+  }
+
+  private readonly onWritten = (): void => {
+    this.inflight--;
+    if (this.inflight === 0 && this.queue.length > 0 && !this.held) this.host.batcher.schedule(this);
+  };
+
+  private slowConsumer(): void {
+    this.host.metrics.slowConsumers.inc();
+    this.queue.clear();
+    this.state = 'closing';
+    this.closingSince = performance.now();
+    this.host.batcher.forget(this);
+    try {
+      this.ws.close(CloseCode.SlowConsumer, 'slow_consumer');
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** Run the `message` listeners; resolve with the ack result (first ack or first defined return value). */
+  async dispatchMessage(data: unknown, event: string | undefined, wantsAck: boolean): Promise<{ result: unknown }> {
+    let acked: { result: unknown } | undefined;
+    const ack: Ack | undefined = wantsAck ? (result) => void (acked ??= { result }) : undefined;
+    for (const l of [...this.messageListeners]) {
+      const r = await l(data, event, ack);
+      if (r !== undefined && !acked) acked = { result: r };
+    }
+    return acked ?? { result: undefined };
+  }
+
+  /** Called once when the socket is closed. */
+  closed(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.queue.clear();
+    this.host.batcher.forget(this);
+    this.host.onClosed(this, code, reason);
+    for (const l of [...this.closeListeners]) {
+      try {
+        l(code, reason);
+      } catch {
+        // a throwing listener must not stop the others
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { randomId, type SessionRecord } from '@switchyard/core';
+import { encodeError, encodeRedirect, encodeWelcome, WIRE_VERSION, type HelloFrame, type RoomState } from '../protocol/frames.js';
+import { CloseCode, fitReason } from './close-codes.js';
+import type { Connection } from './connection.js';
+import { joinRoom, type Joined } from './membership.js';
+import type { SwitchyardNode } from './node.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/** Send the client to another node: a `redirect` frame, then close 4300 with the URL as reason. */
+export function redirect(node: SwitchyardNode, conn: Connection, url: string, reason: 'affinity' | 'balancer' | 'rebalance' | 'draining', code: number = CloseCode.Redirect): void {
+  node.metrics.redirects.inc({ reason });
+  conn.control(encodeRedirect(url, reason));
+  conn.close(code, fitReason(url));
+}
+
+/**
+ * The hello: version check, authentication (unless done at the upgrade), placement (redirect
+ * when the client belongs elsewhere), session create/resume, room re-joins with replay, then
+ * `welcome` followed by the replayed messages.
+ */
+export async function handleHello(node: SwitchyardNode, conn: Connection, hello: HelloFrame): Promise<void> {
+  const { cluster, options } = node;
+  if (hello.v !== WIRE_VERSION) {
+    conn.control(encodeError('unsupported_version', `protocol version ${hello.v} is not supported; this node speaks ${WIRE_VERSION}`));
+    conn.close(CloseCode.UnsupportedVersion, 'unsupported_version');
+    return;
+  }
+  conn.state = 'open';
+  conn.params = hello.params ?? {};
+  if (!conn.authenticated && options.authenticate) {
+    let result;
+    try {
+      result = await options.authenticate({ request: conn.request, token: hello.token, ip: conn.ip, params: hello.params });
+    } catch (err) {
+      node.logger.warn({ err }, 'authenticate hook threw');
+      result = null;
+    }
+    if (!result) {
+      node.metrics.authFailures.inc({ stage: 'hello' });
+      conn.close(CloseCode.Unauthorized, 'unauthorized');
+      return;
+    }
+    conn.userId = result.userId;
+    conn.data = { ...conn.data, ...(result.data ?? {}) };
+  }
+  if (conn.state !== 'open') return;
+
+  const stored = hello.session ? await cluster.sessions.get(hello.session).catch(() => null) : null;
+  const ours = stored && (stored.userId ?? undefined) === conn.userId ? stored : null;
+
+  if (!hello.noRedirect && !node.draining) {
+    const pinned = ours && ours.nodeId !== node.id ? cluster.healthyNodes().find((n) => n.id === ours.nodeId) : undefined;
+    if (pinned?.url) return redirect(node, conn, pinned.url, 'affinity');
+    if (!ours) {
+      try {
+        const p = await cluster.place({ userId: conn.userId, sessionId: hello.session, ip: conn.ip, region: str(conn.params.region), key: str(conn.params.key) });
+        if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'affinity' ? 'affinity' : 'balancer');
+      } catch (err) {
+        node.logger.debug({ err }, 'placement failed; accepting locally');
+      }
+    }
+  }
+  if (conn.state !== 'open') return;
+
+  const now = Date.now();
+  const sessionId = ours?.id ?? randomId(12);
+  const wanted: Record<string, { offset?: number | undefined; epoch?: string | undefined }> =
+    hello.rooms ?? Object.fromEntries(Object.entries(ours?.rooms ?? {}).map(([r, c]) => [r, { offset: c.epoch ? c.offset : undefined, epoch: c.epoch ?? undefined }]));
+  const record: SessionRecord = { id: sessionId, nodeId: node.id, userId: conn.userId, rooms: {}, createdAt: ours?.createdAt ?? now, updatedAt: now, ...(ours?.data ? { data: ours.data } : {}) };
+  await cluster.sessions.put(record, options.sessionTtlMs).catch((err: unknown) => node.logger.warn({ err }, 'session store put failed'));
+  conn.sessionId = sessionId;
+  if (conn.state !== 'open') return;
+
+  await node.index.addConnection(conn);
+  node.metrics.connections.inc();
+  node.metrics.accepted.inc();
+  const rooms: Record<string, RoomState> = {};
+  const joins: Joined[] = [];
+  for (const [room, from] of Object.entries(wanted)) {
+    if (!(await allowedToJoin(node, conn, room))) {
+      rooms[room] = { offset: 0, history: false, recovered: false, gap: false, error: { code: 'forbidden', message: `join refused for room ${room}` } };
+      continue;
+    }
+    const j = await joinRoom(node, conn, room, from);
+    const { room: _omit, ...state } = j.state;
+    rooms[room] = state;
+    joins.push(j);
+  }
+  if (conn.state !== 'open') return;
+  conn.release(
+    encodeWelcome({ session: sessionId, conn: conn.id, node: node.id, user: conn.userId, resumed: ours !== null, heartbeatMs: options.heartbeatMs, maxPayload: options.maxPayload, rooms }),
+  );
+  for (const j of joins) j.replay();
+  node.emitConnection(conn);
+}
+
+/** The join hook, if any; a throwing hook refuses. */
+export async function allowedToJoin(node: SwitchyardNode, conn: Connection, room: string): Promise<boolean> {
+  const hook = node.options.authorizeJoin;
+  if (!hook) return true;
+  try {
+    return (await hook(conn, room)) === true;
+  } catch (err) {
+    node.logger.warn({ err, room }, 'authorizeJoin hook threw');
+    return false;
+  }
+}
+
+/** On close: store the last offsets of the history rooms, so a resume replays from there. */
+export async function closeSession(node: SwitchyardNode, conn: Connection): Promise<void> {
+  if (!conn.sessionId) return;
+  const writes: Promise<void>[] = [];
+  for (const [room, c] of conn.cursors) if (c.history) writes.push(node.cluster.sessions.setRoom(conn.sessionId, room, { offset: c.offset, epoch: c.epoch }));
+  await Promise.all(writes).catch((err: unknown) => node.logger.debug({ err }, 'session offsets not stored'));
+}

@@ -1,0 +1,384 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  childLogger,
+  historyStream,
+  isSwitchyardError,
+  noopLogger,
+  randomId,
+  TypedEmitter,
+  type ClusterNodeApi,
+  type ControlEnvelope,
+  type DeliverEnvelope,
+  type Logger,
+} from '@switchyard/core';
+import { WebSocketServer } from 'ws';
+import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
+import { encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import { wsError } from '../errors.js';
+import { Batcher } from './batcher.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { moveConnections } from './drain.js';
+import { Heartbeat } from './heartbeat.js';
+import { createHttpHandler, type HttpHandler } from './http.js';
+import { TransportMetrics } from './metrics.js';
+import { IpLimiter } from './rate-limit.js';
+import { LocalIndex } from './rooms.js';
+import { addresses, Sender } from './sender.js';
+import { handleUpgrade } from './upgrade.js';
+import { joinRoom, leaveRoom } from './membership.js';
+import { closeSession } from './handshake.js';
+
+export interface SwitchyardNodeEvents {
+  /** A client completed the hello (welcome sent). */
+  connection: (conn: Connection) => void;
+  /** A welcomed connection closed. */
+  disconnect: (conn: Connection, code: number, reason: string) => void;
+  error: (err: Error) => void;
+}
+
+export interface CloseOptions {
+  /** How long to wait for clients to move and sends to finish (default `drain.graceMs`). */
+  graceMs?: number;
+}
+
+/**
+ * A Switchyard WebSocket node: serves clients on `path` of an http.Server (its own or yours),
+ * speaks the wire protocol of docs/protocol.md, and routes every send through the core cluster.
+ * Create with `createNode(options)`, then `await node.start()`.
+ */
+export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implements ConnectionHost {
+  readonly options: NodeOptions;
+  readonly cluster: ClusterNodeApi;
+  readonly logger: Logger;
+  readonly metrics: TransportMetrics;
+  readonly batcher: Batcher;
+  /** @internal open (welcomed) connections and their rooms and users. */
+  readonly index: LocalIndex;
+  /** @internal every socket, welcomed or not. */
+  readonly sockets = new Set<Connection>();
+  /** @internal */
+  readonly ipLimiter: IpLimiter;
+  /** @internal */
+  wss: WebSocketServer | undefined;
+  /** `(req, res, next?)`: serves /health /ready /metrics /cluster /route; mount it yourself when attaching to your own server. */
+  readonly httpHandler: HttpHandler;
+  private server: Server | undefined;
+  /** @internal true when the node created its http.Server */
+  ownServer = false;
+  private _url = '';
+  private phase: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
+  private _draining = false;
+  private closing: Promise<void> | undefined;
+  private readonly heartbeat: Heartbeat;
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void handleUpgrade(this, req, socket, head);
+
+  constructor(input: NodeOptionsInput) {
+    super();
+    this.options = parseNodeOptions(input);
+    this.cluster = this.options.cluster;
+    this.logger = childLogger(this.options.logger ?? this.cluster.logger ?? noopLogger, { component: 'transport-ws' });
+    this.metrics = new TransportMetrics(this.cluster.metricsRegistry);
+    this.batcher = new Batcher(this.options.batch.maxDelayMs);
+    this.index = new LocalIndex(this.cluster);
+    this.ipLimiter = new IpLimiter(this.options.maxConnectionsPerIp);
+    this.heartbeat = new Heartbeat(this);
+    this.httpHandler = createHttpHandler(this);
+  }
+
+  /** This node's id (the cluster node's). */
+  get id(): string {
+    return this.cluster.id;
+  }
+
+  /** The URL clients use to reach this node (known after `start()`). */
+  get url(): string {
+    return this._url;
+  }
+
+  /** The http.Server the node serves on (after `start()`). */
+  get httpServer(): Server | undefined {
+    return this.server;
+  }
+
+  /** True from the moment draining starts (close() or a drain control). */
+  get draining(): boolean {
+    return this._draining;
+  }
+
+  /** True while new upgrades are accepted. */
+  get accepting(): boolean {
+    return this.phase === 'running' && !this._draining;
+  }
+
+  /** True when the bus is connected, the node started and not draining. */
+  get ready(): boolean {
+    return this.accepting && this.cluster.bus.status === 'connected';
+  }
+
+  /** Open (welcomed) connections on this node. */
+  get connections(): ReadonlyMap<string, Connection> {
+    return this.index.connections;
+  }
+
+  /**
+   * Listen (or attach), publish this node's URL and load to the cluster, start the cluster
+   * if it was not started yet, and begin serving. Call once.
+   */
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw wsError('CONFLICT', 'node already started');
+    this.phase = 'starting';
+    const o = this.options;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: o.maxPayload,
+      perMessageDeflate: o.perMessageDeflate ? { threshold: o.perMessageDeflate.threshold } : false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    if (o.server) {
+      this.server = o.server;
+    } else {
+      this.ownServer = true;
+      const handler = this.httpHandler;
+      this.server = createServer(o.http ? (req: IncomingMessage, res: ServerResponse) => handler(req, res) : undefined);
+      await new Promise<void>((resolve, reject) => {
+        const s = this.server as Server;
+        s.once('error', reject);
+        s.listen(o.port ?? 0, o.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    this.server.on('upgrade', this.onUpgrade);
+    this._url = o.publicUrl ?? this.deriveUrl();
+    this.cluster.setUrl(this._url);
+    this.cluster.setLoadSource(() => ({ connections: this.index.size }));
+    this.unsubscribe.push(
+      this.cluster.on('deliver', this.onDeliver),
+      this.cluster.on('control', this.onControl),
+    );
+    try {
+      await this.cluster.start();
+    } catch (err) {
+      if (!isSwitchyardError(err, 'CONFLICT')) {
+        await this.shutdownServer();
+        this.phase = 'closed';
+        throw err;
+      }
+    }
+    this.heartbeat.start();
+    this.phase = 'running';
+    this.logger.info({ url: this._url }, 'switchyard node listening');
+  }
+
+  private deriveUrl(): string {
+    const addr = this.server?.address() as AddressInfo | string | null;
+    if (!addr || typeof addr === 'string') throw wsError('CONFIG_INVALID', 'publicUrl is required when the server is not listening on TCP yet');
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
+    return `ws://${host}:${addr.port}${this.options.path}`;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Send to every connection of the cluster. */
+  broadcast(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): Promise<unknown> {
+    return this.sender(addresses.all()).send(event, data, options);
+  }
+
+  /** Send to a room, on every node: `node.to('lobby').except(id).send('chat', data)`. */
+  to(room: string): Sender {
+    return new Sender(this.cluster, addresses.room(room), this.historyFor(room));
+  }
+
+  /** Send to every connection of a user, on every node. */
+  toUser(userId: string): Sender {
+    return this.sender(addresses.user(userId));
+  }
+
+  /** Send to one connection, wherever it is. */
+  toConnection(connectionId: string): Sender {
+    return this.sender(addresses.connection(connectionId));
+  }
+
+  /** Send to every connection of one node. */
+  toNode(nodeId: string): Sender {
+    return this.sender(addresses.node(nodeId));
+  }
+
+  private sender(address: ReturnType<typeof addresses.all>): Sender {
+    return new Sender(this.cluster, address, false);
+  }
+
+  /** True when `room` keeps history here (option `rooms.history` and a history store). */
+  historyFor(room: string): boolean {
+    if (!this.cluster.history) return false;
+    const h = this.options.rooms.history;
+    return typeof h === 'function' ? h(room) : h;
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  /** Fan-out: encode once per envelope, write the same string to every local target. */
+  private readonly onDeliver = (env: DeliverEnvelope): void => {
+    const m = env.data as WireMessage | null;
+    if (typeof m !== 'object' || m === null) return;
+    const priority: Priority = m.p === 'high' || m.p === 'low' ? m.p : 'normal';
+    const except = env.except?.length ? new Set(env.except) : undefined;
+    const to = env.to;
+    if (to.kind === 'room') {
+      let frame: string | undefined;
+      for (const c of this.index.inRoom(to.room)) {
+        if (except?.has(c.id)) continue;
+        frame ??= encodeMsg(m, to.room, env.offset, env.epoch);
+        c.deliverRoom(to.room, frame, env.offset, env.epoch, priority);
+      }
+      return;
+    }
+    let targets: Iterable<Connection>;
+    switch (to.kind) {
+      case 'all':
+        targets = this.index.connections.values();
+        break;
+      case 'node':
+        if (to.nodeId !== this.id) return;
+        targets = this.index.connections.values();
+        break;
+      case 'user':
+        targets = this.index.ofUser(to.userId);
+        break;
+      case 'connection': {
+        const c = this.index.connections.get(to.connectionId);
+        if (!c) return;
+        targets = [c];
+        break;
+      }
+    }
+    let frame: string | undefined;
+    for (const c of targets) {
+      if (except?.has(c.id)) continue;
+      frame ??= encodeMsg(m);
+      c.deliver(frame, priority);
+    }
+  };
+
+  private readonly onControl = (env: ControlEnvelope): void => {
+    if (env.node !== undefined && env.node !== this.id) return;
+    if (env.action === 'drain') {
+      this._draining = true;
+      void moveConnections(this, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+    } else if (env.action === 'rebalance') {
+      const n = typeof env.args.connections === 'number' ? Math.floor(env.args.connections) : 0;
+      const target = typeof env.args.to === 'string' ? this.cluster.nodes().find((x) => x.id === env.args.to) : undefined;
+      if (n > 0) void moveConnections(this, [...this.index.connections.values()].slice(0, n), 'rebalance', target?.url).catch(() => undefined);
+    } else if (env.action === 'disconnect') {
+      const id = env.args.connectionId;
+      if (typeof id === 'string') this.index.connections.get(id)?.close(1000, 'disconnected');
+    }
+  };
+
+  // ---------------------------------------------------------------- ConnectionHost
+
+  /** @internal */
+  joinRoom(conn: Connection, room: string): Promise<RoomState> {
+    return joinRoom(this, conn, room).then((j) => {
+      j.replay();
+      return j.state;
+    });
+  }
+
+  /** @internal */
+  leaveRoom(conn: Connection, room: string): Promise<void> {
+    return leaveRoom(this, conn, room);
+  }
+
+  /** @internal a new socket (before the hello) */
+  newConnection(ws: import('ws').WebSocket, req: IncomingMessage, ip: string): Connection {
+    const conn = new Connection(`${this.id}~${randomId(9)}`, ws, req, ip, this);
+    this.sockets.add(conn);
+    return conn;
+  }
+
+  /** @internal */
+  onClosed(conn: Connection, code: number, _reason: string): void {
+    this.sockets.delete(conn);
+    this.ipLimiter.release(conn.ip);
+    this.metrics.closed.inc({ code: String(code) });
+    if (this.index.connections.get(conn.id) !== conn) return;
+    this.metrics.connections.dec();
+    void this.index.removeConnection(conn);
+    void closeSession(this, conn);
+    this.emit('disconnect', conn, code, _reason);
+  }
+
+  override onListenerError(err: unknown, event: string): void {
+    this.logger.error({ err, event }, 'node event listener threw');
+  }
+
+  /** @internal */
+  streamOf(room: string): string {
+    return historyStream(room);
+  }
+
+  /** @internal emit from helpers */
+  emitConnection(conn: Connection): void {
+    this.emit('connection', conn);
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Graceful shutdown, idempotent: /ready answers 503, new upgrades are refused, the cluster
+   * drains (its sessions move), clients are told to move (redirect hint + 1012) in jittered
+   * batches, in-flight sends get up to `graceMs`, then the cluster stops (deregisters) and the
+   * server we created closes. A server you passed in stays open.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.doClose(options.graceMs ?? this.options.drain.graceMs);
+    return this.closing;
+  }
+
+  private async doClose(graceMs: number): Promise<void> {
+    const wasRunning = this.phase === 'running';
+    this._draining = true;
+    this.phase = 'closing';
+    const deadline = Date.now() + graceMs;
+    if (wasRunning) {
+      await this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed'));
+      await moveConnections(this, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+      await this.waitForSockets(deadline);
+    }
+    for (const c of this.sockets) c.terminate();
+    this.heartbeat.stop();
+    this.batcher.stop();
+    for (const u of this.unsubscribe.splice(0)) u();
+    await Promise.all([...this.index.connections.values()].map((c) => this.index.removeConnection(c)));
+    await this.cluster.stop().catch((err: unknown) => this.logger.warn({ err }, 'cluster stop failed'));
+    await this.shutdownServer();
+    this.phase = 'closed';
+    this.logger.info('switchyard node closed');
+  }
+
+  private async waitForSockets(deadline: number): Promise<void> {
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  private async shutdownServer(): Promise<void> {
+    this.server?.off('upgrade', this.onUpgrade);
+    this.wss?.close();
+    if (this.ownServer && this.server) {
+      const s = this.server;
+      s.closeAllConnections?.();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
+}
+
+/** Create a node (no I/O): `const node = createNode({ cluster, port: 3000 }); await node.start();` */
+export function createNode(options: NodeOptionsInput): SwitchyardNode {
+  return new SwitchyardNode(options);
+}

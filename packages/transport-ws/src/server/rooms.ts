@@ -1,0 +1,75 @@
+import { Topics, type ClusterNodeApi } from '@switchyard/core';
+import type { Connection } from './connection.js';
+
+const add = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  if (set.has(v)) return false;
+  set.add(v);
+  return true;
+};
+
+const remove = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
+  const set = map.get(key);
+  if (!set?.delete(v)) return false;
+  if (set.size === 0) map.delete(key);
+  return true;
+};
+
+/**
+ * Who is where on this node: open connections by id, rooms and users to their local
+ * connections. Each membership holds one reference on the bus topic it needs (core counts
+ * them), so the node receives a room, user or `all` only while a local socket needs it.
+ */
+export class LocalIndex {
+  readonly connections = new Map<string, Connection>();
+  private readonly rooms = new Map<string, Set<Connection>>();
+  private readonly users = new Map<string, Set<Connection>>();
+
+  constructor(private readonly cluster: ClusterNodeApi) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  async addConnection(conn: Connection): Promise<void> {
+    this.connections.set(conn.id, conn);
+    const waits = [this.cluster.acquire(Topics.all)];
+    if (conn.userId !== undefined && add(this.users, conn.userId, conn)) waits.push(this.cluster.acquire(Topics.user(conn.userId)));
+    await Promise.all(waits);
+  }
+
+  /** Forget a closed connection and release every topic it held. */
+  removeConnection(conn: Connection): Promise<unknown> {
+    if (!this.connections.delete(conn.id)) return Promise.resolve();
+    const waits = [this.cluster.release(Topics.all)];
+    if (conn.userId !== undefined && remove(this.users, conn.userId, conn)) waits.push(this.cluster.release(Topics.user(conn.userId)));
+    for (const room of conn.cursors.keys()) if (remove(this.rooms, room, conn)) waits.push(this.cluster.release(Topics.room(room)));
+    return Promise.all(waits.map((w) => w.catch(() => undefined)));
+  }
+
+  /** Add to a room; resolves once the node receives the room's topic. False when already a member. */
+  async join(conn: Connection, room: string): Promise<boolean> {
+    if (!add(this.rooms, room, conn)) return false;
+    await this.cluster.acquire(Topics.room(room));
+    return true;
+  }
+
+  async leave(conn: Connection, room: string): Promise<boolean> {
+    if (!remove(this.rooms, room, conn)) return false;
+    await this.cluster.release(Topics.room(room));
+    return true;
+  }
+
+  inRoom(room: string): Iterable<Connection> {
+    return this.rooms.get(room) ?? [];
+  }
+
+  ofUser(userId: string): Iterable<Connection> {
+    return this.users.get(userId) ?? [];
+  }
+
+  roomCount(): number {
+    return this.rooms.size;
+  }
+}

@@ -1,0 +1,92 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { onClientMessage } from './dispatch.js';
+import { tokenFromRequest, type AuthResult } from './auth.js';
+import type { SwitchyardNode } from './node.js';
+
+/** Answer an upgrade request with a plain HTTP status and close the socket. */
+function refuse(socket: Duplex, status: number, body: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** The client's IP: the socket's peer, or the first X-Forwarded-For entry behind a trusted proxy. */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * An upgrade request on the node's server. Other paths are left alone (for other WebSocket
+ * servers on the same http.Server) unless the node owns the server (then 404). Checks, in
+ * order: accepting (503), origin (403), per-IP limit (429), a token given with the request
+ * (401), then hands the socket to ws.
+ */
+export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const o = node.options;
+  const q = req.url?.indexOf('?') ?? -1;
+  const pathname = q >= 0 ? (req.url as string).slice(0, q) : (req.url ?? '/');
+  if (pathname !== o.path) {
+    if (node.ownServer) refuse(socket, 404, 'not found');
+    return;
+  }
+  socket.on('error', () => undefined);
+  const m = node.metrics;
+  if (!node.accepting || !node.wss) {
+    m.upgradesRefused.inc({ reason: 'draining' });
+    return refuse(socket, 503, 'node not accepting connections');
+  }
+  const origin = req.headers.origin;
+  if (o.origins && origin !== undefined && !o.origins.includes(origin)) {
+    m.upgradesRefused.inc({ reason: 'origin' });
+    return refuse(socket, 403, 'origin not allowed');
+  }
+  const ip = clientIp(req, o.trustProxy);
+  if (!node.ipLimiter.acquire(ip)) {
+    m.upgradesRefused.inc({ reason: 'ip_limit' });
+    return refuse(socket, 429, 'too many connections from this address');
+  }
+  let adopted = false;
+  socket.once('close', () => {
+    if (!adopted) node.ipLimiter.release(ip);
+  });
+  const token = tokenFromRequest(req);
+  let auth: AuthResult | undefined;
+  if (token !== undefined && o.authenticate) {
+    let result: AuthResult | null | false = null;
+    try {
+      result = await o.authenticate({ request: req, token, ip });
+    } catch (err) {
+      node.logger.warn({ err }, 'authenticate hook threw');
+    }
+    if (!result) {
+      m.authFailures.inc({ stage: 'upgrade' });
+      m.upgradesRefused.inc({ reason: 'auth' });
+      return refuse(socket, 401, 'unauthorized');
+    }
+    auth = result;
+  }
+  if (socket.destroyed || !node.accepting || !node.wss) return void socket.destroy();
+  node.wss.handleUpgrade(req, socket, head, (ws) => {
+    adopted = true;
+    const conn = node.newConnection(ws, req, ip);
+    if (auth) {
+      conn.authenticated = true;
+      conn.userId = auth.userId;
+      conn.data = { ...(auth.data ?? {}) };
+    }
+    ws.on('message', (data, isBinary) => onClientMessage(node, conn, data, isBinary));
+    ws.on('close', (code, reason) => conn.closed(code, reason.toString()));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') node.metrics.badFrames.inc({ reason: 'too_large' });
+      else node.logger.debug({ err, conn: conn.id }, 'socket error');
+    });
+  });
+}
