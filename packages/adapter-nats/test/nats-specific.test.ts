@@ -158,6 +158,22 @@ describe.skipIf(!url)('nats specifics', () => {
     expect(await h.position(a)).toEqual({ offset: offsetsA[4], epoch: r.epoch });
   });
 
+  it('lease tokens keep growing even after the lease key is purged (revisions never rewind)', async () => {
+    const r = closer.add(new NatsRegistry(base()));
+    await r.connect();
+    const name = unique('lease-p');
+    const first = await r.acquireLease(name, 'one', 5000);
+    expect(first).not.toBeNull();
+    const nc = await connect({ servers: url as string });
+    closer.defer(() => nc.close());
+    const { Kvm } = await import('@nats-io/kv');
+    const kv = await new Kvm(nc).open(buckets[1] as string);
+    await kv.purge(`l.${encodeToken(name)}`); // an operator wipes the key
+    const second = await r.acquireLease(name, 'two', 5000);
+    expect(second!.token).toBeGreaterThan(first!.token);
+    await r.releaseLease(second!);
+  });
+
   it('registry: an expired record is purged by list() and watchers hear it left on timeout', async () => {
     const [a, b] = [closer.add(new NatsRegistry(base())), closer.add(new NatsRegistry(base()))];
     await Promise.all([a.connect(), b.connect()]);
