@@ -1,0 +1,413 @@
+/**
+ * Frame handling of the client SDK against a tiny scripted server (ws on loopback): each test
+ * says exactly what the server sends, so the SDK's reaction can be checked frame by frame.
+ * The end-to-end behaviour against real nodes is in client-cluster.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@switchyard/core/testing';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createClient, type ClientMessage, type ClientOptions, type SubscribedInfo, type SwitchyardClient, type SwitchyardClientError } from '../src/client/index.js';
+
+type Frame = Record<string, unknown> & { t: string };
+
+/** A scripted node: records every frame, answers hello with a welcome unless told otherwise. */
+class ScriptedNode {
+  readonly frames: { conn: number; f: Frame }[] = [];
+  readonly sockets: WebSocket[] = [];
+  onHello: (ws: WebSocket, hello: Frame, n: number) => void = (ws, hello, n) => ws.send(JSON.stringify(welcome(`c${n}`, hello)));
+  onFrame: (ws: WebSocket, f: Frame) => void = () => undefined;
+
+  private constructor(
+    private readonly wss: WebSocketServer,
+    readonly url: string,
+  ) {
+    wss.on('connection', (ws) => {
+      const n = this.sockets.push(ws) - 1;
+      ws.on('message', (data) => {
+        const f = JSON.parse(String(data)) as Frame;
+        this.frames.push({ conn: n, f });
+        if (f.t === 'hello') this.onHello(ws, f, n);
+        else this.onFrame(ws, f);
+      });
+    });
+  }
+
+  static async start(): Promise<ScriptedNode> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('switchyard.v1') ? 'switchyard.v1' : false) });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    const { port } = wss.address() as { port: number };
+    return new ScriptedNode(wss, `ws://127.0.0.1:${port}/ws`);
+  }
+
+  hellos(): Frame[] {
+    return this.frames.filter((x) => x.f.t === 'hello').map((x) => x.f);
+  }
+  of(t: string): Frame[] {
+    return this.frames.filter((x) => x.f.t === t).map((x) => x.f);
+  }
+  get last(): WebSocket {
+    return this.sockets[this.sockets.length - 1] as WebSocket;
+  }
+  send(frame: unknown, ws = this.last): void {
+    ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+  close(): Promise<void> {
+    for (const s of this.sockets) s.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+const welcome = (conn: string, hello: Frame, extra: Record<string, unknown> = {}) => ({
+  t: 'welcome',
+  v: 1,
+  session: (hello.session as string | undefined) ?? 's1',
+  conn,
+  node: 'n1',
+  resumed: hello.session !== undefined,
+  heartbeatMs: 25_000,
+  maxPayload: 65_536,
+  rooms: Object.fromEntries(Object.entries((hello.rooms as Record<string, { offset?: number; epoch?: string }>) ?? {}).map(([r, c]) => [r, { offset: c.offset ?? 0, epoch: 'e1', history: true, recovered: c.offset !== undefined, gap: false }])),
+  ...extra,
+});
+
+const nodes: ScriptedNode[] = [];
+const clients: SwitchyardClient[] = [];
+const start = async () => {
+  const n = await ScriptedNode.start();
+  nodes.push(n);
+  return n;
+};
+const client = (o: Partial<ClientOptions> & Pick<ClientOptions, 'url'> | Partial<ClientOptions> & Pick<ClientOptions, 'urls'>) => {
+  const c = createClient({ WebSocket: WebSocket as never, reconnect: { baseMs: 20, maxMs: 100, firstRetryMaxMs: 20 }, ...o });
+  clients.push(c);
+  return c;
+};
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+});
+
+describe('client SDK: handshake and frames', () => {
+  it('sends hello with version, token and params, then becomes connected on welcome', async () => {
+    const node = await start();
+    const c = client({ url: node.url, token: 'tok', params: { region: 'eu' } });
+    const states: string[] = [];
+    c.on('state', (e) => states.push(e.to));
+    const connected = new Promise((resolve) => c.once('connected', resolve));
+    await c.ready();
+    expect(node.hellos()[0]).toEqual({ t: 'hello', v: 1, rooms: {}, token: 'tok', params: { region: 'eu' } });
+    expect(await connected).toMatchObject({ session: 's1', conn: 'c0', node: 'n1', resumed: false, recovered: true, url: node.url });
+    expect(c.state).toBe('connected');
+    expect(c.sessionId).toBe('s1');
+    expect(states).toEqual(['connected']); // createClient already moved idle -> connecting
+  });
+
+  it('getToken is asked before every attempt; tokenInQuery puts it in the URL', async () => {
+    const node = await start();
+    let n = 0;
+    const c = client({ url: node.url, getToken: async () => `t${++n}`, tokenInQuery: true });
+    await c.ready();
+    node.last.terminate();
+    await waitFor(() => node.hellos().length === 2 && c.state === 'connected');
+    expect(node.hellos().map((h) => h.token)).toEqual(['t1', 't2']);
+  });
+
+  it('answers pings, unpacks batches in order, and delivers non-room messages', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    const got: ClientMessage[] = [];
+    c.on('message', (m) => got.push(m));
+    await c.ready();
+    node.send({ t: 'ping' });
+    node.send({ t: 'batch', m: [{ t: 'msg', event: 'a', data: 1 }, { t: 'msg', event: 'b', data: 2 }, { t: 'msg', event: 'c', data: 3, from: 'x' }] });
+    node.send({ t: 'msg', event: 'd', data: 4 });
+    await waitFor(() => got.length === 4 && node.of('pong').length === 1);
+    expect(got.map((m) => m.event)).toEqual(['a', 'b', 'c', 'd']);
+    expect(got[2]).toEqual({ event: 'c', data: 3, from: 'x' });
+  });
+
+  it('reports a bad frame from the server as an error event and keeps going', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    const errors: SwitchyardClientError[] = [];
+    c.on('error', (e) => errors.push(e));
+    await c.ready();
+    node.send('not json');
+    node.send({ t: 'msg', o: 'x' });
+    node.send({ t: 'error', code: 'rate_limited', message: 'slow down' });
+    await waitFor(() => errors.length === 3);
+    expect(errors.map((e) => e.code)).toEqual(['ENVELOPE_INVALID', 'ENVELOPE_INVALID', 'BACKEND_ERROR']);
+    expect(errors[2]?.serverCode).toBe('rate_limited');
+    expect(c.state).toBe('connected');
+  });
+});
+
+describe('client SDK: requests and acks', () => {
+  it('request resolves with the ack result, rejects with the server code, or times out', async () => {
+    const node = await start();
+    node.onFrame = (ws, f) => {
+      if (f.t !== 'msg') return;
+      if (f.event === 'echo') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: f.data }));
+      if (f.event === 'deny') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: false, error: { code: 'forbidden', message: 'no' } }));
+      if (f.event === 'bad') ws.send(JSON.stringify({ t: 'error', code: 'bad_frame', message: 'x', id: f.id }));
+    };
+    const c = client({ url: node.url });
+    await c.ready();
+    await expect(c.request('echo', { a: 1 })).resolves.toEqual({ a: 1 });
+    await expect(c.request('deny', 1)).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'forbidden' });
+    await expect(c.request('bad', 1)).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'bad_frame' });
+    await expect(c.request('silence', 1, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(c.send('fire', 1)).toBe(true);
+    await waitFor(() => node.of('msg').some((f) => f.event === 'fire' && f.id === undefined));
+  });
+
+  it('refuses a frame above the welcome maxPayload without sending it', async () => {
+    const node = await start();
+    node.onHello = (ws, hello) => ws.send(JSON.stringify(welcome('c0', hello, { maxPayload: 100 })));
+    const c = client({ url: node.url });
+    await c.ready();
+    await expect(c.request('big', 'x'.repeat(200))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(node.of('msg')).toHaveLength(0);
+  });
+});
+
+describe('client SDK: rooms', () => {
+  it('room() is get-or-create, joins with an ack, and publish resolves with the offset', async () => {
+    const node = await start();
+    node.onFrame = (ws, f) => {
+      if (f.t === 'join') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: { room: f.room, offset: 7, epoch: 'e1', history: true, recovered: false, gap: false } }));
+      if (f.t === 'pub') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: { offset: 8, epoch: 'e1' } }));
+      if (f.t === 'leave') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: { room: f.room } }));
+    };
+    const c = client({ url: node.url });
+    await c.ready();
+    const lobby = c.room('lobby');
+    expect(c.room('lobby')).toBe(lobby);
+    expect(lobby.state).toBe('subscribing');
+    const sub = await new Promise<SubscribedInfo>((resolve) => lobby.once('subscribed', resolve));
+    expect(sub).toMatchObject({ room: 'lobby', recovering: false, recovered: false, gap: false, offset: 7, epoch: 'e1', resubscribed: false });
+    expect(lobby.state).toBe('subscribed');
+    expect(node.of('join')).toHaveLength(1); // the second room() did not join again
+    await expect(lobby.publish('chat', { text: 'hi' })).resolves.toEqual({ offset: 8 });
+    expect(node.of('pub')[0]).toMatchObject({ room: 'lobby', event: 'chat', data: { text: 'hi' } });
+    await lobby.leave();
+    expect(lobby.state).toBe('unsubscribed');
+    expect(node.of('leave')).toHaveLength(1);
+    expect(c.room('lobby')).toBe(lobby); // get-or-create re-subscribes the same object
+    await waitFor(() => lobby.state === 'subscribed');
+    expect(node.of('join')).toHaveLength(2);
+  });
+
+  it('a refused join makes the room unsubscribed with the server code', async () => {
+    const node = await start();
+    node.onFrame = (ws, f) => {
+      if (f.t === 'join') ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: false, error: { code: 'forbidden', message: 'no' } }));
+    };
+    const c = client({ url: node.url });
+    await c.ready();
+    const admin = c.room('admin');
+    const err = await new Promise<SwitchyardClientError>((resolve) => admin.once('error', resolve));
+    expect(err).toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'forbidden' });
+    expect(admin.state).toBe('unsubscribed');
+  });
+
+  it('drops duplicates by offset, routes room messages, and resumes with session and offsets', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    const lobby = c.room('lobby'); // before connecting: goes in the hello
+    await c.ready();
+    expect(node.hellos()[0]?.rooms).toEqual({ lobby: {} });
+    await waitFor(() => lobby.state === 'subscribed');
+    const got: number[] = [];
+    lobby.on('message', (m) => got.push(m.offset as number));
+    const all: ClientMessage[] = [];
+    c.on('message', (m) => all.push(m));
+    const m = (o: number) => ({ t: 'msg', event: 'chat', data: o, room: 'lobby', o, e: 'e1' });
+    node.send(m(1));
+    node.send({ t: 'batch', m: [m(2), m(2), m(1), m(3)] });
+    node.send({ t: 'msg', room: 'other', data: 'x' });
+    await waitFor(() => all.length === 4);
+    expect(got).toEqual([1, 2, 3]);
+    expect(lobby.duplicatesDropped).toBe(2);
+    expect(all.map((x) => x.room)).toEqual(['lobby', 'lobby', 'lobby', 'other']);
+
+    // the node dies: the client comes back with its session and the offset it saw
+    const subs: SubscribedInfo[] = [];
+    lobby.on('subscribed', (s) => subs.push(s));
+    node.onHello = (ws, hello) => {
+      ws.send(JSON.stringify(welcome('c1', hello)));
+      for (const o of [2, 3, 4, 5]) ws.send(JSON.stringify(m(o))); // replay overlaps what we had
+    };
+    node.last.terminate();
+    await waitFor(() => got.length === 5);
+    expect(node.hellos()[1]).toMatchObject({ session: 's1', rooms: { lobby: { offset: 3, epoch: 'e1' } } });
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(subs).toEqual([expect.objectContaining({ recovering: true, recovered: true, gap: false, resubscribed: true })]);
+  });
+
+  it('reports a gap and resets offsets when the epoch changed', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    const lobby = c.room('lobby');
+    await waitFor(() => lobby.state === 'subscribed');
+    node.send({ t: 'msg', room: 'lobby', data: 1, o: 10, e: 'e1' });
+    await waitFor(() => lobby.offset === 10);
+    node.onHello = (ws, hello) => {
+      ws.send(JSON.stringify(welcome('c1', hello, { rooms: { lobby: { offset: 2, epoch: 'e2', history: true, recovered: false, gap: true } } })));
+      ws.send(JSON.stringify({ t: 'msg', room: 'lobby', data: 'new', o: 3, e: 'e2' }));
+    };
+    const sub = new Promise<SubscribedInfo>((resolve) => lobby.once('subscribed', resolve));
+    const connected = new Promise<{ recovered: boolean }>((resolve) => c.once('connected', resolve));
+    const msg = new Promise<ClientMessage>((resolve) => lobby.once('message', resolve));
+    node.last.terminate();
+    expect(await sub).toMatchObject({ recovering: true, recovered: false, gap: true, epoch: 'e2' });
+    expect((await connected).recovered).toBe(false);
+    expect(await msg).toMatchObject({ data: 'new', offset: 3, epoch: 'e2' });
+  });
+
+  it('a room the welcome refuses becomes unsubscribed', async () => {
+    const node = await start();
+    node.onHello = (ws, hello) => ws.send(JSON.stringify(welcome('c0', hello, { rooms: { vip: { offset: 0, history: false, recovered: false, gap: false, error: { code: 'forbidden', message: 'no' } } } })));
+    const c = client({ url: node.url, lazy: true });
+    const vip = c.room('vip');
+    const unsub = await new Promise<{ error?: SwitchyardClientError }>((resolve) => vip.once('unsubscribed', resolve));
+    expect(unsub.error?.serverCode).toBe('forbidden');
+    expect(vip.state).toBe('unsubscribed');
+  });
+});
+
+describe('client SDK: reconnecting', () => {
+  it('buffers while reconnecting, flushes in order after welcome, and refuses beyond bufferSize', async () => {
+    const node = await start();
+    const c = client({ url: node.url, bufferSize: 3, reconnect: { baseMs: 200, maxMs: 400, firstRetryMaxMs: 200 } });
+    await c.ready();
+    const errors: SwitchyardClientError[] = [];
+    c.on('error', (e) => errors.push(e));
+    const gone = new Promise((resolve) => c.once('disconnected', resolve));
+    node.last.terminate();
+    await gone;
+    expect(c.state).toBe('reconnecting');
+    expect(c.send('a', 1)).toBe(true);
+    expect(c.send('b', 2)).toBe(true);
+    const req = c.request('c', 3);
+    expect(c.send('d', 4)).toBe(false);
+    await expect(c.request('e', 5)).rejects.toMatchObject({ code: 'BUFFER_FULL' });
+    expect(errors.map((e) => e.code)).toEqual(['BUFFER_FULL', 'BUFFER_FULL']);
+    expect(c.buffered).toBe(3);
+    node.onFrame = (ws, f) => {
+      if (f.id !== undefined) ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: 'ok' }));
+    };
+    await expect(req).resolves.toBe('ok');
+    const second = node.frames.filter((x) => x.conn === 1).map((x) => x.f);
+    expect(second.map((f) => f.t === 'msg' ? f.event : f.t)).toEqual(['hello', 'a', 'b', 'c']);
+    expect(c.buffered).toBe(0);
+  });
+
+  it('a request sent before the loss rejects with NOT_CONNECTED', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    await c.ready();
+    const req = c.request('never-acked', 1);
+    await waitFor(() => node.of('msg').length === 1);
+    node.last.terminate();
+    await expect(req).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+
+  it('follows redirect frames and 4300 closes, then stays with noRedirect after maxRedirects', async () => {
+    const a = await start();
+    const b = await start();
+    const c0 = await start();
+    // a -> b (frame then close), b -> c (close reason only), c -> a ... loops
+    a.onHello = (ws, hello) => {
+      if (hello.noRedirect) return ws.send(JSON.stringify(welcome('ca', hello)));
+      ws.send(JSON.stringify({ t: 'redirect', url: b.url, reason: 'affinity' }));
+      ws.close(4300, b.url);
+    };
+    b.onHello = (ws) => ws.close(4300, c0.url);
+    c0.onHello = (ws) => ws.close(4300, a.url);
+    const c = client({ url: a.url, maxRedirects: 3 });
+    const redirects: { url: string; reason: string; count: number }[] = [];
+    c.on('redirect', (r) => redirects.push(r));
+    await c.ready();
+    expect(redirects).toEqual([
+      { url: b.url, reason: 'affinity', count: 1 },
+      { url: c0.url, reason: 'redirect', count: 2 },
+      { url: a.url, reason: 'redirect', count: 3 },
+    ]);
+    // the fourth redirect (a -> b) is not followed: the client asks a to keep it
+    expect(a.hellos().map((h) => h.noRedirect)).toEqual([undefined, undefined, true]);
+    expect(c.url).toBe(a.url);
+    expect(c.connection?.conn).toBe('ca');
+  });
+
+  it('goes to the hinted node after 1012, and to the next URL after an abnormal close', async () => {
+    const a = await start();
+    const b = await start();
+    const hint = await start();
+    const c = client({ urls: [a.url, b.url] });
+    await c.ready();
+    expect(c.url).toBe(a.url);
+    a.last.close(1012, hint.url);
+    await waitFor(() => c.state === 'connected' && c.url === hint.url);
+    const quick = new Promise<{ code: number; delayMs?: number }>((resolve) => c.once('disconnected', resolve));
+    hint.last.terminate();
+    expect((await quick).code).toBe(1006);
+    await waitFor(() => c.state === 'connected' && c.url !== hint.url);
+    expect([a.url, b.url]).toContain(c.url);
+  });
+
+  it('after an abnormal close the first retry delay is within firstRetryMaxMs', async () => {
+    const node = await start();
+    const c = client({ url: node.url, reconnect: { baseMs: 5000, maxMs: 30000, firstRetryMaxMs: 40 } });
+    await c.ready();
+    const lost = new Promise<{ willReconnect: boolean; delayMs?: number }>((resolve) => c.once('disconnected', resolve));
+    node.last.terminate();
+    const d = await lost;
+    expect(d.willReconnect).toBe(true);
+    expect(d.delayMs).toBeLessThan(40);
+    await waitFor(() => c.state === 'connected');
+  });
+
+  it('a fatal close stops reconnecting; isFatal can override', async () => {
+    const node = await start();
+    node.onHello = (ws) => ws.close(4001, 'bad token');
+    const c = client({ url: node.url });
+    await expect(c.ready()).rejects.toMatchObject({ code: 'CLOSED', closeCode: 4001 });
+    expect(c.state).toBe('closed');
+    expect(node.hellos()).toHaveLength(1);
+
+    let n = 0;
+    node.onHello = (ws, hello) => (++n === 1 ? ws.close(4001, 'expired') : ws.send(JSON.stringify(welcome('c', hello))));
+    const retry = client({ url: node.url, isFatal: (e) => e.code === 4400 });
+    await retry.ready();
+    expect(n).toBe(2);
+  });
+
+  it('a server that goes silent for 2*heartbeatMs is treated as dead', async () => {
+    const node = await start();
+    node.onHello = (ws, hello) => ws.send(JSON.stringify(welcome(`c${node.sockets.length}`, hello, { heartbeatMs: 60 })));
+    const c = client({ url: node.url });
+    await c.ready();
+    const d = await new Promise<{ code: number }>((resolve) => c.once('disconnected', resolve));
+    expect(d.code).toBe(4010);
+    await waitFor(() => c.state === 'connected' && node.hellos().length >= 2);
+  });
+
+  it('close() stops everything: pending requests reject, no reconnect, idempotent', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    await c.ready();
+    const req = c.request('x', 1);
+    const events: string[] = [];
+    c.on('disconnected', (e) => events.push(`${e.code}:${e.willReconnect}`));
+    c.close();
+    c.close();
+    await expect(req).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(c.ready()).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(events).toEqual(['1000:false']);
+    await waitFor(() => node.last.readyState === WebSocket.CLOSED);
+    expect(node.hellos()).toHaveLength(1);
+    expect(c.send('y', 1)).toBe(false);
+  });
+});
