@@ -2,20 +2,21 @@ import type { Registry } from 'prom-client';
 import type { ClusterConfig } from '../config/schema.js';
 import { SwitchyardError } from '../errors.js';
 import { childLogger, type Logger } from '../logger.js';
-import { Topics, historyStream, topicFor, type Address } from '../model/address.js';
-import { PROTOCOL_VERSION, type ControlEnvelope, type DeliverEnvelope, type Envelope, type FailoverEnvelope } from '../model/envelope.js';
+import { Topics, type Address } from '../model/address.js';
+import { PROTOCOL_VERSION, type ControlEnvelope, type Envelope } from '../model/envelope.js';
 import { emptyLoad, isHealthy, type NodeInfo, type NodeLoad, type NodeState } from '../model/node.js';
-import type { SessionRecord } from '../model/session.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
-import type { MessageBus, Subscription } from '../ports/bus.js';
+import type { MessageBus } from '../ports/bus.js';
 import type { HistoryStore } from '../ports/history.js';
 import type { Lease, NodeRegistry, RegistryEvent } from '../ports/registry.js';
 import type { SessionStore } from '../ports/sessions.js';
-import type { AffinityStrategy, BalancerStrategy, FailoverReason, FailoverStrategy, PlacementContext } from '../strategy/types.js';
+import type { AffinityStrategy, BalancerStrategy, FailoverStrategy, PlacementContext } from '../strategy/types.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { EnvelopeCodec } from './envelope-codec.js';
+import { FailoverPlanner } from './failover-planner.js';
 import { LoadSampler } from './load-sampler.js';
 import { planRebalance } from './rebalance.js';
+import { MessageRouter } from './router.js';
 import { ScalingAdvisor } from './scaling-advisor.js';
 import type { ClusterEvents, ClusterNodeApi, Placement, PublishOptions, PublishResult } from './types.js';
 
@@ -35,16 +36,6 @@ export interface ClusterNodeDeps {
   /** Close the ports on stop (default true). */
   closePorts?: boolean;
 }
-
-interface PendingFailover {
-  reason: FailoverReason;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  cancelIfBack: boolean;
-  earlyWhenIdle: boolean;
-  running: boolean;
-}
-
-const encoder = new TextEncoder();
 
 /**
  * One node of a Switchyard cluster, transport-agnostic: it registers itself and heartbeats
@@ -71,10 +62,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly members = new Map<string, NodeInfo>();
   private readonly departed = new Set<string>();
   private readonly tombstones = new Map<string, number>();
-  private readonly interest = new Map<string, { count: number; sub: Promise<Subscription> | undefined }>();
-  private readonly pending = new Map<string, PendingFailover>();
-  /** Nodes whose failover ran (or is pending), by reason; cleared when the node is seen alive again. */
-  private readonly handled = new Map<string, FailoverReason>();
+  private readonly router: MessageRouter;
+  private readonly planner: FailoverPlanner;
   private readonly sampler = new LoadSampler();
   private readonly scaling: ScalingAdvisor;
   private loadSource: () => Partial<NodeLoad> = () => ({});
@@ -104,6 +93,28 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.scaling = new ScalingAdvisor(config.scaling);
     const capabilities = [...new Set([...config.capabilities, ...(this.history ? ['history'] : [])])];
     this.codec = new EnvelopeCodec({ nodeId: this.id, clusterKey: config.clusterKey, capabilities });
+    this.router = new MessageRouter({
+      nodeId: this.id,
+      bus: this.bus,
+      history: this.history,
+      codec: this.codec,
+      metrics: this.metrics,
+      logger: this.logger,
+      receive: (envelope) => this.onEnvelope(envelope),
+      dropped: (reason, detail) => this.emit('envelope:dropped', reason, detail),
+    });
+    this.planner = new FailoverPlanner({
+      failover: this.failover,
+      balancer: this.balancer,
+      sessions: this.sessions,
+      metrics: this.metrics,
+      logger: this.logger,
+      retryMs: config.heartbeatIntervalMs,
+      node: (id) => this.members.get(id),
+      healthyNodes: () => this.healthyNodes(),
+      renewLease: () => this.renewLease(),
+      announce: (plan) => this.router.announce(plan),
+    });
     const now = Date.now();
     this._self = {
       id: this.id,
@@ -223,13 +234,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.phase = 'stopping';
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
-    this.pending.clear();
+    this.planner.stop();
     this.sampler.stop();
     this.stopWatch?.();
-    const subs = [...this.interest.values()].map((i) => i.sub);
-    this.interest.clear();
-    await Promise.all(subs.map((s) => s?.then((x) => x.unsubscribe()).catch(() => undefined)));
+    await this.router.releaseAll();
     if (wasRunning) {
       if (this.lease) await this.registry.releaseLease(this.lease).catch(() => undefined);
       this.setLease(null);
@@ -311,7 +319,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.departed.delete(node.id);
     if (this.tombstones.delete(node.id)) this.logger.info({ node: node.id }, 'dead node is back');
     this.members.set(node.id, node);
-    if (node.state === 'ready' || node.state === 'starting') this.handled.delete(node.id);
+    if (node.state === 'ready' || node.state === 'starting') this.planner.forget(node.id);
     if (!prev || prev.state === 'dead') this.emit('node:joined', node);
     else if (prev.updatedAt !== node.updatedAt || prev.state !== node.state) this.emit('node:updated', node, prev);
     this.updateNodeMetrics();
@@ -353,7 +361,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       this.emit('node:dead', dead);
     }
     for (const [id, at] of this.tombstones) {
-      if (now - at > this.config.tombstoneMs && !this.pending.has(id)) {
+      if (now - at > this.config.tombstoneMs && !this.planner.isPending(id)) {
         this.tombstones.delete(id);
         this.members.delete(id);
       }
@@ -380,111 +388,28 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     }
   }
 
+  private leaseTtl(): number {
+    return this.config.leaseTtlMs ?? this.config.nodeTimeoutMs;
+  }
+
+  private async renewLease(): Promise<Lease | null> {
+    const lease = this.lease && (await this.registry.renewLease(this.lease, this.leaseTtl()));
+    this.setLease(lease || null);
+    return this.lease;
+  }
+
+  /** Hold (or try to take) the coordinator lease; as coordinator, review failovers. */
   private async coordinate(): Promise<void> {
     if (this._self.state !== 'ready') return;
-    const ttl = this.config.leaseTtlMs ?? this.config.nodeTimeoutMs;
+    const ttl = this.leaseTtl();
     try {
-      const lease = this.lease ? await this.registry.renewLease(this.lease, ttl) : await this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl);
-      this.setLease(lease ?? (this.lease ? await this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl) : null));
+      const renewed = this.lease ? await this.registry.renewLease(this.lease, ttl) : null;
+      this.setLease(renewed ?? (await this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl)));
     } catch (err) {
       this.logger.warn({ err }, 'lease renewal failed');
       if (this.lease && this.lease.expiresAt <= Date.now()) this.setLease(null);
     }
-    if (!this.lease) return;
-    for (const node of this.members.values()) {
-      const reason: FailoverReason | undefined = node.state === 'dead' ? 'dead' : node.state === 'draining' ? 'draining' : undefined;
-      if (reason && this.handled.get(node.id) !== reason) this.schedule(node, reason);
-    }
-    for (const [id, p] of this.pending) {
-      const node = this.members.get(id);
-      if (p.cancelIfBack && node && node.state === 'ready') {
-        if (p.timer) clearTimeout(p.timer);
-        this.pending.delete(id);
-        this.logger.info({ node: id }, 'failover cancelled: node came back');
-      } else if (p.earlyWhenIdle && node && node.load.connections === 0 && !p.running) {
-        if (p.timer) clearTimeout(p.timer);
-        void this.runFailover(id);
-      }
-    }
-  }
-
-  private schedule(node: NodeInfo, reason: FailoverReason): void {
-    const existing = this.pending.get(node.id);
-    if (existing && existing.reason === reason) return;
-    if (existing?.timer) clearTimeout(existing.timer);
-    this.handled.set(node.id, reason);
-    const timing = this.failover.timing({ node, reason });
-    const p: PendingFailover = { reason, timer: undefined, cancelIfBack: false, earlyWhenIdle: false, running: false };
-    this.pending.set(node.id, p);
-    if (timing.action === 'now') {
-      void this.runFailover(node.id);
-      return;
-    }
-    p.cancelIfBack = timing.cancelIfBack;
-    p.earlyWhenIdle = timing.earlyWhenIdle;
-    p.timer = setTimeout(() => void this.runFailover(node.id), timing.ms);
-    this.logger.info({ node: node.id, reason, waitMs: timing.ms, strategy: this.failover.name }, 'failover scheduled');
-  }
-
-  /** Move the node's sessions per the failover strategy. Retried on the next tick if it cannot finish. */
-  private async runFailover(nodeId: string): Promise<void> {
-    const p = this.pending.get(nodeId);
-    if (!p || p.running || this.phase !== 'running') return;
-    p.running = true;
-    p.timer = undefined;
-    try {
-      const lease = this.lease && (await this.registry.renewLease(this.lease, this.config.leaseTtlMs ?? this.config.nodeTimeoutMs));
-      if (!lease) {
-        this.setLease(null);
-        this.pending.delete(nodeId);
-        this.handled.delete(nodeId); // the next coordinator decides
-        return;
-      }
-      this.setLease(lease);
-      const node = this.members.get(nodeId);
-      const candidates = this.healthyNodes().filter((n) => n.id !== nodeId);
-      if (candidates.length === 0) {
-        this.logger.warn({ node: nodeId }, 'failover postponed: no healthy node to take the sessions');
-        p.running = false;
-        p.timer = setTimeout(() => void this.runFailover(nodeId), this.config.heartbeatIntervalMs);
-        return;
-      }
-      const sessions = await this.sessions.byNode(nodeId);
-      const assignments = this.assign(sessions, candidates);
-      const result = sessions.length > 0 ? await this.sessions.reassign(nodeId, assignments) : { moved: {}, skipped: [] };
-      const envelope = this.codec.build<FailoverEnvelope>({
-        type: 'failover',
-        node: nodeId,
-        reason: p.reason,
-        strategy: this.failover.name,
-        token: lease.token,
-        assignments: result.moved,
-      });
-      this.metrics.failovers.inc({ reason: p.reason, strategy: this.failover.name });
-      this.metrics.sessionsReassigned.inc(Object.keys(result.moved).length);
-      this.logger.info({ node: nodeId, reason: p.reason, moved: Object.keys(result.moved).length, skipped: result.skipped.length, token: lease.token }, 'failover executed');
-      this.pending.delete(nodeId);
-      if (node?.state === 'dead') this.tombstones.set(nodeId, Date.now());
-      this.onEnvelope(envelope);
-      await this.send(Topics.clusterEvents, envelope);
-    } catch (err) {
-      this.logger.error({ err, node: nodeId }, 'failover failed; will retry');
-      p.running = false;
-      if (this.phase === 'running') p.timer = setTimeout(() => void this.runFailover(nodeId), this.config.heartbeatIntervalMs);
-    }
-  }
-
-  private assign(sessions: readonly SessionRecord[], candidates: readonly NodeInfo[]): Record<string, string> {
-    // A working copy whose connection counts grow with each pick, so load-aware balancers spread the sessions.
-    const working = candidates.map((n) => ({ ...n, load: { ...n.load } }));
-    const pick = (s: SessionRecord): NodeInfo => {
-      const chosen = this.balancer.pick(working, { sessionId: s.id, userId: s.userId, key: s.userId ?? s.id });
-      const w = working.find((n) => n.id === chosen.id);
-      if (w) w.load.connections++;
-      return chosen;
-    };
-    if (this.failover.assign) return this.failover.assign(sessions, working, pick);
-    return Object.fromEntries(sessions.map((s) => [s.id, pick(s).id]));
+    if (this.lease) this.planner.review(this.members.values());
   }
 
   private adviseRebalance(): void {
@@ -541,88 +466,25 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   // ---------------------------------------------------------------- messaging
 
-  async acquire(topic: string): Promise<void> {
-    let entry = this.interest.get(topic);
-    if (!entry) {
-      entry = { count: 0, sub: undefined };
-      this.interest.set(topic, entry);
-      const e = entry;
-      e.sub = this.bus.subscribe(topic, (payload) => this.onBusMessage(payload));
-      e.sub.catch(() => {
-        if (this.interest.get(topic) === e) this.interest.delete(topic);
-      });
-    }
-    entry.count++;
-    await entry.sub;
+  acquire(topic: string): Promise<void> {
+    return this.router.acquire(topic);
   }
 
-  async release(topic: string): Promise<void> {
-    const entry = this.interest.get(topic);
-    if (!entry) return;
-    entry.count--;
-    if (entry.count > 0) return;
-    this.interest.delete(topic);
-    const sub = await entry.sub?.catch(() => undefined);
-    await sub?.unsubscribe();
+  release(topic: string): Promise<void> {
+    return this.router.release(topic);
   }
 
   /** Topics this node currently receives. */
   topics(): string[] {
-    return [...this.interest.keys()];
+    return this.router.topics();
   }
 
-  async publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const result: PublishResult = {};
-    if (options.history && address.kind === 'room') {
-      if (!this.history) throw new SwitchyardError('UNSUPPORTED', 'history was requested but no HistoryStore is configured');
-      const pos = await this.history.append(historyStream(address.room), encoder.encode(JSON.stringify(data)));
-      result.offset = pos.offset;
-      result.epoch = pos.epoch;
-    }
-    const envelope = this.codec.build<DeliverEnvelope>({
-      type: 'deliver',
-      to: address,
-      data,
-      ...(options.except?.length ? { except: options.except } : {}),
-      ...(result.offset !== undefined ? { offset: result.offset, epoch: result.epoch } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
-    const topic = topicFor(address);
-    const onlyHere = (address.kind === 'node' && address.nodeId === this.id) || (address.kind === 'connection' && address.nodeId === this.id);
-    if (onlyHere || this.interest.has(topic)) this.emit('deliver', envelope);
-    if (!onlyHere) await this.send(topic, envelope);
-    return result;
+  publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    return this.router.publish(address, data, options);
   }
 
-  async control(action: ControlEnvelope['action'], args: Record<string, unknown> = {}, node?: string): Promise<void> {
-    const envelope = this.codec.build<ControlEnvelope>({ type: 'control', action, args, ...(node ? { node } : {}) });
-    if (node === this.id) {
-      this.onEnvelope(envelope);
-      return;
-    }
-    await this.send(node ? Topics.node(node) : Topics.clusterEvents, envelope);
-  }
-
-  private async send(topic: string, envelope: Envelope): Promise<void> {
-    const end = this.metrics.publishDuration.startTimer();
-    await this.bus.publish(topic, this.codec.encode(envelope));
-    end();
-    this.metrics.envelopesPublished.inc({ type: envelope.type });
-  }
-
-  private onBusMessage(payload: Uint8Array): void {
-    const decoded = this.codec.decode(payload);
-    if (!decoded.ok) {
-      this.metrics.envelopesDropped.inc({ reason: decoded.reason });
-      this.logger.debug({ reason: decoded.reason, detail: decoded.detail }, 'envelope dropped');
-      this.emit('envelope:dropped', decoded.reason, decoded.detail);
-      return;
-    }
-    const envelope = decoded.envelope;
-    if (envelope.from === this.id) return; // delivered locally when published
-    this.metrics.envelopesReceived.inc({ type: envelope.type });
-    this.metrics.busLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
-    this.onEnvelope(envelope);
+  control(action: ControlEnvelope['action'], args: Record<string, unknown> = {}, node?: string): Promise<void> {
+    return this.router.control(action, args, node);
   }
 
   private onEnvelope(envelope: Envelope): void {
@@ -637,7 +499,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
           return;
         }
         this.highestToken = Math.max(this.highestToken, envelope.token);
-        if (!this.members.get(envelope.node) || this.members.get(envelope.node)?.state !== 'ready') this.handled.set(envelope.node, envelope.reason);
+        if (this.members.get(envelope.node)?.state !== 'ready') this.planner.markHandled(envelope.node, envelope.reason);
         this.emit('failover', envelope);
         return;
       case 'control':

@@ -1,0 +1,133 @@
+import { SwitchyardError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Topics, historyStream, topicFor, type Address } from '../model/address.js';
+import type { ControlEnvelope, DeliverEnvelope, Envelope, EnvelopeInput } from '../model/envelope.js';
+import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import type { MessageBus, Subscription } from '../ports/bus.js';
+import type { HistoryStore } from '../ports/history.js';
+import type { DropReason, EnvelopeCodec } from './envelope-codec.js';
+import type { PublishOptions, PublishResult } from './types.js';
+
+export interface RouterDeps {
+  nodeId: string;
+  bus: MessageBus;
+  history: HistoryStore | undefined;
+  codec: EnvelopeCodec;
+  metrics: ClusterMetrics;
+  logger: Logger;
+  /** An envelope for this node: from the bus, or published here for local interest. */
+  receive(envelope: Envelope): void;
+  dropped(reason: DropReason, detail?: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Moves envelopes between nodes. Interest is reference counted per topic: the bus subscribes
+ * on the first `acquire` and unsubscribes on the last `release`, so a node receives only what
+ * its local clients need. A publish is handed to local listeners at once when this node holds
+ * the topic, and to other nodes through the bus; envelopes that come back from the bus from
+ * this node are ignored, so nothing is delivered twice.
+ */
+export class MessageRouter {
+  private readonly interest = new Map<string, { count: number; sub: Promise<Subscription> }>();
+
+  constructor(private readonly deps: RouterDeps) {}
+
+  async acquire(topic: string): Promise<void> {
+    let entry = this.interest.get(topic);
+    if (!entry) {
+      const sub = this.deps.bus.subscribe(topic, (payload) => this.onBusMessage(payload));
+      const created = { count: 0, sub };
+      entry = created;
+      this.interest.set(topic, created);
+      sub.catch(() => {
+        if (this.interest.get(topic) === created) this.interest.delete(topic);
+      });
+    }
+    entry.count++;
+    await entry.sub;
+  }
+
+  async release(topic: string): Promise<void> {
+    const entry = this.interest.get(topic);
+    if (!entry) return;
+    if (--entry.count > 0) return;
+    this.interest.delete(topic);
+    const sub = await entry.sub.catch(() => undefined);
+    await sub?.unsubscribe();
+  }
+
+  topics(): string[] {
+    return [...this.interest.keys()];
+  }
+
+  /** Drop every subscription (shutdown). */
+  async releaseAll(): Promise<void> {
+    const subs = [...this.interest.values()].map((i) => i.sub);
+    this.interest.clear();
+    await Promise.all(subs.map((s) => s.then((x) => x.unsubscribe()).catch(() => undefined)));
+  }
+
+  async publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const result: PublishResult = {};
+    if (options.history && address.kind === 'room') {
+      if (!this.deps.history) throw new SwitchyardError('UNSUPPORTED', 'history was requested but no HistoryStore is configured');
+      const pos = await this.deps.history.append(historyStream(address.room), encoder.encode(JSON.stringify(data)));
+      result.offset = pos.offset;
+      result.epoch = pos.epoch;
+    }
+    const envelope = this.deps.codec.build<DeliverEnvelope>({
+      type: 'deliver',
+      to: address,
+      data,
+      ...(options.except?.length ? { except: options.except } : {}),
+      ...(result.offset !== undefined ? { offset: result.offset, epoch: result.epoch } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
+    const topic = topicFor(address);
+    const self = this.deps.nodeId;
+    const onlyHere = (address.kind === 'node' && address.nodeId === self) || (address.kind === 'connection' && address.nodeId === self);
+    if (onlyHere || this.interest.has(topic)) this.deps.receive(envelope);
+    if (!onlyHere) await this.send(topic, envelope);
+    return result;
+  }
+
+  async control(action: ControlEnvelope['action'], args: Record<string, unknown>, node: string | undefined): Promise<void> {
+    const envelope = this.deps.codec.build<ControlEnvelope>({ type: 'control', action, args, ...(node ? { node } : {}) });
+    if (node === this.deps.nodeId) {
+      this.deps.receive(envelope);
+      return;
+    }
+    await this.send(node ? Topics.node(node) : Topics.clusterEvents, envelope);
+  }
+
+  /** Build, hand to local listeners and broadcast a cluster event (e.g. a failover plan). */
+  async announce<T extends Envelope>(input: EnvelopeInput<T>): Promise<void> {
+    const envelope = this.deps.codec.build<T>(input);
+    this.deps.receive(envelope);
+    await this.send(Topics.clusterEvents, envelope);
+  }
+
+  private async send(topic: string, envelope: Envelope): Promise<void> {
+    const end = this.deps.metrics.publishDuration.startTimer();
+    await this.deps.bus.publish(topic, this.deps.codec.encode(envelope));
+    end();
+    this.deps.metrics.envelopesPublished.inc({ type: envelope.type });
+  }
+
+  private onBusMessage(payload: Uint8Array): void {
+    const decoded = this.deps.codec.decode(payload);
+    if (!decoded.ok) {
+      this.deps.metrics.envelopesDropped.inc({ reason: decoded.reason });
+      this.deps.logger.debug({ reason: decoded.reason, detail: decoded.detail }, 'envelope dropped');
+      this.deps.dropped(decoded.reason, decoded.detail);
+      return;
+    }
+    const envelope = decoded.envelope;
+    if (envelope.from === this.deps.nodeId) return; // handed to local listeners when published
+    this.deps.metrics.envelopesReceived.inc({ type: envelope.type });
+    this.deps.metrics.busLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
+    this.deps.receive(envelope);
+  }
+}
