@@ -115,11 +115,12 @@ EOF
 format_storage() {
   if [[ -f "$DATA/kraft/meta.properties" ]]; then return 0; fi
   local id
-  # A cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
+  # A cluster id is 16 random bytes in URL-safe base64 without padding (22 characters);
+  # passed as --cluster-id=ID since an id may start with "-".
   id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   say "formatting storage in $DATA/kraft (cluster id $id)"
   java -cp "$JARS/*" -Dlog4j2.configurationFile="$DATA/log4j2.properties" \
-    kafka.tools.StorageTool format -t "$id" -c "$DATA/server.properties" >>"$LOG" 2>&1 \
+    kafka.tools.StorageTool format --cluster-id="$id" --config="$DATA/server.properties" >>"$LOG" 2>&1 \
     || { tail -n 30 "$LOG" >&2; die "storage format failed (log: $LOG)"; }
 }
 
@@ -137,7 +138,7 @@ start() {
   # setsid + nohup: the broker outlives this shell and the terminal that started it.
   setsid nohup java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$DATA/log4j2.properties" \
-    -cp "$JARS/*" kafka.Kafka "$DATA/server.properties" >>"$LOG" 2>&1 </dev/null &
+    -cp "$JARS/*" kafka.Kafka "$DATA/server.properties" >>"$LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDFILE"
   local pid deadline
   pid="$(cat "$PIDFILE")"
