@@ -22,8 +22,8 @@ export const helloFrame = z.object({
 });
 export const joinFrame = z.object({ t: z.literal('join'), id: requestId.optional(), room: roomName, offset: z.number().int().min(0).optional(), epoch: z.string().max(128).optional() });
 export const leaveFrame = z.object({ t: z.literal('leave'), id: requestId.optional(), room: roomName });
-export const pubFrame = z.object({ t: z.literal('pub'), id: requestId.optional(), room: roomName, event: eventName.optional(), data: z.unknown() });
-export const msgFrame = z.object({ t: z.literal('msg'), id: requestId.optional(), event: eventName.optional(), data: z.unknown() });
+export const pubFrame = z.object({ t: z.literal('pub'), id: requestId.optional(), room: roomName, event: eventName.optional(), data: z.unknown().optional() });
+export const msgFrame = z.object({ t: z.literal('msg'), id: requestId.optional(), event: eventName.optional(), data: z.unknown().optional() });
 export const pingFrame = z.object({ t: z.literal('ping') });
 export const pongFrame = z.object({ t: z.literal('pong') });
 

@@ -262,13 +262,31 @@ export class Connection implements Flushable {
     }
   }
 
-  /** Run the `message` listeners; resolve with the ack result (first ack or first defined return value). */
+  /**
+   * Run the `message` listeners. The ack result is the first `ack(...)` call or the first
+   * defined return value; a listener that takes the `ack` parameter and returns nothing is
+   * waited for until it calls `ack` (or the connection closes).
+   */
   async dispatchMessage(data: unknown, event: string | undefined, wantsAck: boolean): Promise<{ result: unknown }> {
     let acked: { result: unknown } | undefined;
-    const ack: Ack | undefined = wantsAck ? (result) => void (acked ??= { result }) : undefined;
+    let settle: (() => void) | undefined;
+    const ack: Ack | undefined = wantsAck
+      ? (result) => {
+          acked ??= { result };
+          settle?.();
+        }
+      : undefined;
+    let waitForAck = false;
     for (const l of [...this.messageListeners]) {
       const r = await l(data, event, ack);
       if (r !== undefined && !acked) acked = { result: r };
+      if (r === undefined && l.length >= 3) waitForAck = true;
+    }
+    if (wantsAck && !acked && waitForAck && this.state !== 'closed') {
+      await new Promise<void>((resolve) => {
+        settle = resolve;
+        this.closeListeners.push(() => resolve());
+      });
     }
     return acked ?? { result: undefined };
   }

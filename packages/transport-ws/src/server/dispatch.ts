@@ -77,7 +77,9 @@ async function handle(node: SwitchyardNode, conn: Connection, frame: ClientFrame
     case 'pub':
       return publish(node, conn, frame);
     case 'msg':
-      return message(conn, frame);
+      // not awaited: a handler that acks later must not hold back the connection's other frames
+      void message(conn, frame);
+      return;
     default:
       return;
   }
