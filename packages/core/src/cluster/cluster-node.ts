@@ -16,9 +16,10 @@ import { EnvelopeCodec } from './envelope-codec.js';
 import { FailoverPlanner } from './failover-planner.js';
 import { LoadSampler } from './load-sampler.js';
 import { planRebalance } from './rebalance.js';
+import { ClusterQueries, type QueryHandler } from './queries.js';
 import { MessageRouter } from './router.js';
 import { ScalingAdvisor } from './scaling-advisor.js';
-import type { ClusterEvents, ClusterNodeApi, Placement, PublishOptions, PublishResult } from './types.js';
+import type { ClusterEvents, ClusterNodeApi, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
 
 export const COORDINATOR_LEASE = 'coordinator';
 
@@ -64,6 +65,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly tombstones = new Map<string, number>();
   private readonly router: MessageRouter;
   private readonly planner: FailoverPlanner;
+  private readonly queries: ClusterQueries;
   private readonly sampler = new LoadSampler();
   private readonly scaling: ScalingAdvisor;
   private loadSource: () => Partial<NodeLoad> = () => ({});
@@ -113,7 +115,13 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       node: (id) => this.members.get(id),
       healthyNodes: () => this.healthyNodes(),
       renewLease: () => this.renewLease(),
-      announce: (plan) => this.router.announce(plan),
+      announce: (plan) => this.router.sendTo(plan),
+    });
+    this.queries = new ClusterQueries({
+      nodeId: this.id,
+      logger: this.logger,
+      sendQuery: (q, node) => this.router.sendTo(q, node),
+      sendReply: (r, to) => this.router.sendTo(r, to),
     });
     const now = Date.now();
     this._self = {
@@ -235,6 +243,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.planner.stop();
+    this.queries.stop();
     this.sampler.stop();
     this.stopWatch?.();
     await this.router.releaseAll();
@@ -487,6 +496,15 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     return this.router.control(action, args, node);
   }
 
+  onQuery(name: string, handler: QueryHandler): () => void {
+    return this.queries.handle(name, handler);
+  }
+
+  query<T = unknown>(name: string, args: unknown = null, options: QueryOptions = {}): Promise<QueryResult<T>> {
+    const expected = options.nodes ?? this.nodes().filter((n) => n.state === 'ready' || n.state === 'draining').map((n) => n.id);
+    return this.queries.ask(name, args, expected, options.timeoutMs ?? 1000) as Promise<QueryResult<T>>;
+  }
+
   private onEnvelope(envelope: Envelope): void {
     switch (envelope.type) {
       case 'deliver':
@@ -501,6 +519,12 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
         this.highestToken = Math.max(this.highestToken, envelope.token);
         if (this.members.get(envelope.node)?.state !== 'ready') this.planner.markHandled(envelope.node, envelope.reason);
         this.emit('failover', envelope);
+        return;
+      case 'query':
+        void this.queries.onQuery(envelope);
+        return;
+      case 'reply':
+        this.queries.onReply(envelope);
         return;
       case 'control':
         if (envelope.node && envelope.node !== this.id) return;

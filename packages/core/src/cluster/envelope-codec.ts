@@ -17,7 +17,7 @@ export interface EnvelopeCodecOptions {
 const MAGIC = 'SY';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const KNOWN_TYPES = new Set(['deliver', 'failover', 'control']);
+const KNOWN_TYPES = new Set(['deliver', 'failover', 'control', 'query', 'reply']);
 
 /**
  * Frames envelopes for the bus: `SY<version>.<signature or ->.<json>`. The version and

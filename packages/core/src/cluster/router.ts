@@ -102,11 +102,15 @@ export class MessageRouter {
     await this.send(node ? Topics.node(node) : Topics.clusterEvents, envelope);
   }
 
-  /** Build, hand to local listeners and broadcast a cluster event (e.g. a failover plan). */
-  async announce<T extends Envelope>(input: EnvelopeInput<T>): Promise<void> {
+  /**
+   * Send a cluster envelope (failover plan, query, reply) to one node's inbox, or to every node
+   * when `node` is undefined; this node's own copy is handed over locally, not through the bus.
+   */
+  async sendTo<T extends Envelope>(input: EnvelopeInput<T>, node?: string): Promise<void> {
     const envelope = this.deps.codec.build<T>(input);
-    this.deps.receive(envelope);
-    await this.send(Topics.clusterEvents, envelope);
+    if (node === undefined || node === this.deps.nodeId) this.deps.receive(envelope);
+    if (node === this.deps.nodeId) return;
+    await this.send(node === undefined ? Topics.clusterEvents : Topics.node(node), envelope);
   }
 
   private async send(topic: string, envelope: Envelope): Promise<void> {

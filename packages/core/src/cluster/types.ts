@@ -35,6 +35,25 @@ export interface PublishResult {
   epoch?: string;
 }
 
+/** What a cluster-wide query brought back: partial when some nodes were slow, dead or older. */
+export interface QueryResult<T = unknown> {
+  /** Answers, by node. */
+  results: Array<{ node: string; result: T }>;
+  /** Nodes that answered with an error (e.g. no handler for the query). */
+  errors: Array<{ node: string; error: { code: string; message: string } }>;
+  /** Nodes asked that did not answer within the timeout. */
+  missing: string[];
+  /** True when every node asked answered without error. */
+  complete: boolean;
+}
+
+export interface QueryOptions {
+  /** How long to wait for answers, ms (default 1000). */
+  timeoutMs?: number;
+  /** Ask only these nodes (default: every ready or draining node, this one included). */
+  nodes?: string[];
+}
+
 export interface ScaleAdvice {
   direction: 'up' | 'down';
   reason: string;
@@ -108,6 +127,10 @@ export interface ClusterNodeApi {
   /** Start receiving `topic` (reference counted: the bus subscribes on the first acquire, unsubscribes on the last release). */
   acquire(topic: string): Promise<void>;
   release(topic: string): Promise<void>;
+  /** Answer a named cluster-wide query on this node. Returns a function that removes the handler. */
+  onQuery(name: string, handler: (args: unknown, from: string) => unknown | Promise<unknown>): () => void;
+  /** Ask every node (or some) and collect the answers; never waits longer than the timeout. */
+  query<T = unknown>(name: string, args?: unknown, options?: QueryOptions): Promise<QueryResult<T>>;
   /** Send a control notice (e.g. `drain` to one node). */
   control(action: ControlEnvelope['action'], args?: Record<string, unknown>, node?: string): Promise<void>;
 

@@ -5,7 +5,7 @@ import type { Address } from './address.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Capabilities this build of core advertises in every envelope and node record. */
-export const CORE_CAPABILITIES = ['history', 'signed', 'failover'] as const;
+export const CORE_CAPABILITIES = ['history', 'signed', 'failover', 'query'] as const;
 
 export const addressSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all') }),
@@ -65,16 +65,39 @@ export const controlEnvelopeSchema = z.object({
   args: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** A cluster-wide question (e.g. "which connections are in room r?"), answered by each node's handler. */
+export const queryEnvelopeSchema = z.object({
+  ...base,
+  type: z.literal('query'),
+  qid: z.string().min(1),
+  name: z.string().min(1),
+  args: z.unknown(),
+});
+
+/** One node's answer to a query, sent to the asking node's inbox. */
+export const replyEnvelopeSchema = z.object({
+  ...base,
+  type: z.literal('reply'),
+  qid: z.string().min(1),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
 export const envelopeSchema = z.discriminatedUnion('type', [
   deliverEnvelopeSchema,
   failoverEnvelopeSchema,
   controlEnvelopeSchema,
+  queryEnvelopeSchema,
+  replyEnvelopeSchema,
 ]);
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 export type DeliverEnvelope = z.infer<typeof deliverEnvelopeSchema>;
 export type FailoverEnvelope = z.infer<typeof failoverEnvelopeSchema>;
 export type ControlEnvelope = z.infer<typeof controlEnvelopeSchema>;
+export type QueryEnvelope = z.infer<typeof queryEnvelopeSchema>;
+export type ReplyEnvelope = z.infer<typeof replyEnvelopeSchema>;
 export type EnvelopeType = Envelope['type'];
 
 /** Fields the codec fills in; callers give the rest. */
