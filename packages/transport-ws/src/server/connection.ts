@@ -160,6 +160,11 @@ export class Connection implements Flushable {
       this.write(frame);
       return;
     }
+    // A full batch (or a full queue) goes out at once while the socket is not back-pressured.
+    const { batch, sendQueue } = this.host.options;
+    if (!this.held && this.state === 'open' && this.queue.length >= Math.min(batch.maxMessages, sendQueue.maxMessages) && this.ws.bufferedAmount < sendQueue.highWaterBytes) {
+      this.writeBatch(this.queue.take(batch.maxMessages));
+    }
     const r = this.queue.push(frame, priority);
     if (r === 'dropped_low') this.host.metrics.dropped.inc({ reason: 'queue_full' });
     else if (r === 'overflow') return this.slowConsumer();
