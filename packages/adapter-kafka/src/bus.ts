@@ -52,6 +52,7 @@ export class KafkaBus implements MessageBus {
   private joins = 0;
   private firstJoin: { resolve: () => void } | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelay = 100;
 
   constructor(input: KafkaAdapterInput | KafkaAdapterOptions) {
     this.options = parseKafkaOptions(input);
@@ -144,7 +145,9 @@ export class KafkaBus implements MessageBus {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      retry: { initialRetryTime: 100, retries: 3, maxRetryTime: this.options.maxReconnectDelayMs },
+      // We restart it ourselves under a NEW group id: rejoining the old group after a broker
+      // restart would wait for the dead member's session to time out.
+      retry: { initialRetryTime: 100, retries: 3, maxRetryTime: this.options.maxReconnectDelayMs, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(consumer, e.payload.memberAssignment));
@@ -166,6 +169,7 @@ export class KafkaBus implements MessageBus {
       this.firstJoin.resolve();
       this.firstJoin = undefined;
     }
+    this.restartDelay = 100;
     if (!this.consumerUp) {
       this.consumerUp = true;
       if (this.joins > 1) {
@@ -189,15 +193,17 @@ export class KafkaBus implements MessageBus {
     if (!restart) this.scheduleConsumerRestart();
   }
 
-  /** kafkajs gives up on errors it deems fatal; we do not: build a new consumer after a delay. */
+  /** Build a new consumer (new group, same positions) after a growing delay, until one joins. */
   private scheduleConsumerRestart(): void {
     if (this.closed || this.restartTimer) return;
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(this.restartDelay * 2, this.options.maxReconnectDelayMs);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void (async () => {
         const old = this.consumer;
         this.consumer = undefined;
-        await old?.disconnect().catch(() => undefined);
+        if (old) await withTimeout(old.disconnect(), this.options.requestTimeoutMs, () => kafkaError('TIMEOUT', 'disconnect timed out')).catch(() => undefined);
         if (this.closed) return;
         try {
           await this.startConsumer();
@@ -206,7 +212,7 @@ export class KafkaBus implements MessageBus {
           this.scheduleConsumerRestart();
         }
       })();
-    }, this.options.maxReconnectDelayMs);
+    }, delay);
   }
 
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {

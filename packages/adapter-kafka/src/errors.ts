@@ -16,14 +16,19 @@ interface KafkaJsLike {
   message?: unknown;
 }
 
-/** The innermost kafkajs error (retries wrap the real one in `cause`). */
-function original(err: unknown): KafkaJsLike {
-  let e = (typeof err === 'object' && err !== null ? err : {}) as KafkaJsLike;
-  for (let i = 0; i < 5 && e.name === 'KafkaJSNumberOfRetriesExceeded' && typeof e.cause === 'object' && e.cause !== null; i++) {
-    e = e.cause as KafkaJsLike;
+/** The error and its causes, outermost first (kafkajs wraps the real error when retries run out). */
+function chain(err: unknown): KafkaJsLike[] {
+  const out: KafkaJsLike[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 6 && typeof e === 'object' && e !== null; i++) {
+    out.push(e as KafkaJsLike);
+    e = (e as KafkaJsLike).cause;
   }
-  return e;
+  return out;
 }
+
+/** The innermost error of the chain. */
+const original = (err: unknown): KafkaJsLike => chain(err).at(-1) ?? {};
 
 /** Protocol error type of a kafkajs error, e.g. `UNKNOWN_TOPIC_OR_PARTITION`, if any. */
 export function protocolType(err: unknown): string | undefined {
@@ -36,12 +41,9 @@ export function protocolType(err: unknown): string | undefined {
  * buffer and try again rather than give up.
  */
 export function isUnreachable(err: unknown): boolean {
-  const outer = (typeof err === 'object' && err !== null ? err : {}) as KafkaJsLike;
-  const e = original(err);
-  const name = typeof e.name === 'string' ? e.name : '';
-  if (['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError', 'KafkaJSGroupCoordinatorNotFound'].includes(name)) return true;
-  if (['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'KAFKA_STORAGE_ERROR', 'BROKER_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'].includes(protocolType(err) ?? '')) return true;
-  return outer.name === 'KafkaJSNumberOfRetriesExceeded' && e.retriable === true;
+  const names = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError', 'KafkaJSGroupCoordinatorNotFound'];
+  const types = ['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'KAFKA_STORAGE_ERROR', 'BROKER_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+  return chain(err).some((e) => names.includes(String(e.name)) || types.includes(String(e.type)));
 }
 
 /** Map a kafkajs (or any) error into a SwitchyardError; Switchyard errors pass through. */
