@@ -13,7 +13,7 @@ import { headers, nanos } from '@nats-io/transport-node';
 import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { NatsConnector } from './connection.js';
-import { JsCodes, SOURCE, closedError, isWrongLastSequence, jsErrorCode, mapNatsError, notConnectedError } from './errors.js';
+import { JsCodes, SOURCE, closedError, isWrongLastSequence, jsErrorCode, mapNatsError, natsError, notConnectedError } from './errors.js';
 import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 import { Keys, historySubject, historyWildcard } from './subjects.js';
 
@@ -23,8 +23,6 @@ export const PREV_HEADER = 'Switchyard-Prev';
 const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 /** Rooms whose last sequence we remember, to append with one round trip in the common case. */
 const LAST_SEQ_CACHE = 10_000;
-/** Appends retried this many times when other writers keep winning the race. */
-const MAX_APPEND_ATTEMPTS = 100;
 
 /**
  * History on JetStream. One stream holds every room as its own subject
@@ -43,6 +41,8 @@ export class NatsHistory implements HistoryStore {
   readonly name = 'nats';
   readonly capabilities: HistoryCapabilities = { retentionByLength: true, retentionByAge: true };
   readonly config: NatsAdapterConfig;
+  /** Appends done, and compare-and-set retries they needed because another writer appended to the room first. */
+  readonly stats = { appends: 0, retries: 0 };
   private readonly connector: NatsConnector;
   private readonly log: Logger;
   private observer: AdapterObserver = noopObserver;
@@ -178,16 +178,26 @@ export class NatsHistory implements HistoryStore {
     const epochP = this.epochOf(stream);
     epochP.catch(() => undefined);
     let last = this.lastSeq.get(subject) ?? 0;
+    // Other writers may keep winning the compare-and-set (a hot room written from many nodes):
+    // retry until the request timeout, then give up with CONFLICT.
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    let lost = 0;
     try {
-      for (let attempt = 1; ; attempt++) {
+      for (;;) {
         const h = headers();
         h.set(PREV_HEADER, String(last));
         try {
           const ack = await js.publish(subject, payload, { headers: h, expect: { lastSubjectSequence: last } });
           this.rememberLast(subject, ack.seq);
+          this.stats.appends++;
+          this.stats.retries += lost;
           return { offset: ack.seq, epoch: await epochP };
         } catch (err) {
-          if (!isWrongLastSequence(err) || attempt >= MAX_APPEND_ATTEMPTS) throw err;
+          if (!isWrongLastSequence(err)) throw err;
+          lost++;
+          if (Date.now() > deadline) {
+            throw natsError('CONFLICT', `append to ${stream} lost the race to other writers ${lost} times within ${this.config.requestTimeoutMs} ms`, err);
+          }
           // Another writer appended first (or our cache was stale): the server says what the last one is.
           const m = /wrong last sequence: (\d+)/.exec((err as Error).message);
           last = m ? Number(m[1]) : await this.lastSequence(await this.connector.jsm(), subject);
