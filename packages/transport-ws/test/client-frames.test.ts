@@ -69,7 +69,7 @@ describe('client options', () => {
     }
     return ['none', ''];
   };
-  const WS = WebSocket as never;
+  const WS = WebSocket;
 
   it('refuses bad values with CONFIG_INVALID naming the field', () => {
     expect(code(() => createClient({ WebSocket: WS, lazy: true }))).toEqual(['CONFIG_INVALID', expect.stringContaining('`url`')]);

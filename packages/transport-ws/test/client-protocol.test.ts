@@ -78,7 +78,7 @@ const start = async () => {
   return n;
 };
 const client = (o: Partial<ClientOptions> & Pick<ClientOptions, 'url'> | Partial<ClientOptions> & Pick<ClientOptions, 'urls'>) => {
-  const c = createClient({ WebSocket: WebSocket as never, reconnect: { baseMs: 20, maxMs: 100, firstRetryMaxMs: 20 }, ...o });
+  const c = createClient({ WebSocket, reconnect: { baseMs: 20, maxMs: 100, firstRetryMaxMs: 20 }, ...o });
   clients.push(c);
   return c;
 };

@@ -15,6 +15,8 @@ export interface ConnectedInfo {
   session: string;
   conn: string;
   node: string;
+  /** The authenticated user id, when the server tells. */
+  user?: string;
   /** The server resumed the previous session. */
   resumed: boolean;
   /** Every room given for resume was recovered without a gap (true when there was nothing to recover). */
@@ -104,6 +106,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     if (!WS) throw clientError('CONFIG_INVALID', 'invalid option `WebSocket`: no global WebSocket here; pass one (e.g. `WebSocket` from the ws package)');
     this.WS = WS;
     this.nextUrl = this.o.urls[0] as string;
+    this.session = this.o.session;
   }
 
   /** The connection state. */
@@ -430,6 +433,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
       maxPayload: f.maxPayload,
       rooms: f.rooms,
     };
+    if (f.user !== undefined) this._welcome.user = f.user;
     this.setState('connected');
     this.armWatchdog();
     // rooms: confirm what the server re-joined, join the rest, leave what we no longer want

@@ -39,6 +39,7 @@ export interface WelcomeFrame {
   session: string;
   conn: string;
   node: string;
+  user?: string;
   resumed: boolean;
   heartbeatMs: number;
   maxPayload: number;
@@ -91,6 +92,7 @@ function valid(f: Obj): boolean {
         typeof f.session === 'string' &&
         optStr(f.conn) &&
         optStr(f.node) &&
+        optStr(f.user) &&
         optBool(f.resumed) &&
         (f.heartbeatMs === undefined || (typeof f.heartbeatMs === 'number' && f.heartbeatMs >= 0)) &&
         (f.maxPayload === undefined || (typeof f.maxPayload === 'number' && f.maxPayload > 0)) &&

@@ -13,8 +13,14 @@ export interface WebSocketLike {
   onerror: ((ev: unknown) => void) | null;
 }
 
-/** A WebSocket constructor: `globalThis.WebSocket` or e.g. `WebSocket` from the `ws` package. */
+/** How the SDK calls a WebSocket constructor. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/**
+ * What the `WebSocket` option accepts: `globalThis.WebSocket`, or `WebSocket` from the `ws`
+ * package (any class with the browser's `onopen`/`onmessage`/`onclose`/`onerror`, `send`, `close`).
+ */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => object;
 
 /** A pino-compatible logger (the SDK never writes to the console). */
 export interface ClientLogger {
@@ -40,10 +46,12 @@ export interface ClientOptions {
   getToken?: () => string | undefined | Promise<string | undefined>;
   /** Also put the token in the URL as `?token=` (for servers that authenticate at the upgrade). Default false. */
   tokenInQuery?: boolean;
+  /** A session id to resume (e.g. kept in sessionStorage across page loads); see `client.sessionId`. */
+  session?: string;
   /** Application parameters sent in `hello.params` (an object or a function returning one). */
   params?: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
   /** The WebSocket constructor; `globalThis.WebSocket` when absent (Node 20 needs the `ws` package's). */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketClass;
   /** Reconnect backoff: exponential with full jitter. */
   reconnect?: Partial<BackoffOptions>;
   /** Redirects followed in a row before connecting with `noRedirect` (default 3). */
@@ -68,6 +76,7 @@ export interface ClientOptions {
 export interface ResolvedOptions {
   urls: string[];
   token: string | undefined;
+  session: string | undefined;
   getToken: ClientOptions['getToken'];
   tokenInQuery: boolean;
   params: ClientOptions['params'];
@@ -106,6 +115,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (!Array.isArray(urls) || urls.length === 0) throw bad('url', 'give `url` or a non-empty `urls`');
   for (const u of urls) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/i.test(u)) throw bad(options.urls ? 'urls' : 'url', `not a ws:// or wss:// URL: ${String(u)}`);
   if (options.token !== undefined && typeof options.token !== 'string') throw bad('token', 'expected a string');
+  if (options.session !== undefined && (typeof options.session !== 'string' || options.session.length === 0)) throw bad('session', 'expected a non-empty string');
   if (options.params !== undefined && typeof options.params !== 'object' && typeof options.params !== 'function') throw bad('params', 'expected an object or a function');
   const r = options.reconnect ?? {};
   if (typeof r !== 'object' || r === null) throw bad('reconnect', 'expected an object');
@@ -119,10 +129,11 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return {
     urls: [...urls],
     token: options.token,
+    session: options.session,
     getToken: fn(o, 'getToken'),
     tokenInQuery: options.tokenInQuery === true,
     params: options.params,
-    WebSocket: fn(o, 'WebSocket'),
+    WebSocket: fn<WebSocketConstructor>(o, 'WebSocket'),
     reconnect,
     maxRedirects: int(o, 'maxRedirects', 3, 0),
     bufferSize: int(o, 'bufferSize', 1000, 0),
