@@ -90,6 +90,9 @@ describe.skipIf(!available)('broker restart during traffic (private nats-server)
     for (let i = 0; i < 3; i++) await small.publish('room.small', bytes('x'));
     await rejectsWithCode(small.publish('room.small', bytes('x')), 'BUFFER_FULL');
     const ackedBeforeRestart = acked.length;
+    // A subscription made while the broker is down takes effect once it is back.
+    const late: string[] = [];
+    await b.subscribe('room.late', (p) => late.push(text(p)));
 
     await server.start();
     await waitStatus(a, 'connected');
@@ -98,6 +101,10 @@ describe.skipIf(!available)('broker restart during traffic (private nats-server)
     const mark = n;
     await waitFor(() => onB.some((x) => x > mark + 50) && onA.some((x) => x > mark + 50), 10_000);
     await waitFor(() => acked.length > ackedBeforeRestart + 20, 10_000);
+    await waitFor(async () => {
+      await a.publish('room.late', bytes('hi'));
+      return late.length > 0;
+    }, 5000, 50);
     running = false;
     await Promise.all([publisher, appender]);
 
