@@ -54,23 +54,30 @@ describe.skipIf(!hasRedisBinaries())('a Redis restart in the middle of traffic (
     await subscriber.subscribe('room.other', (p) => other.push(text(p)));
     await publisher.subscribe(topic, (p) => own.push(Number(text(p))));
 
-    // Traffic: one publish every few ms, not awaited one by one.
+    // Traffic: one publish every few ms, not awaited one by one. We note which ones went to the
+    // buffer (Redis unreachable) and which were sent directly just before the crash was noticed.
     const accepted: Array<Promise<void>> = [];
+    const buffered = new Set<number>();
     let next = 0;
-    const traffic = setInterval(() => accepted.push(publisher.publish(topic, bytes(String(next++)))), 2);
+    let killAt = Number.POSITIVE_INFINITY;
+    const traffic = setInterval(() => {
+      const i = next++;
+      const before = publisher.buffered;
+      accepted.push(publisher.publish(topic, bytes(String(i))));
+      if (publisher.buffered > before) buffered.add(i);
+    }, 2);
     try {
       await waitFor(() => remote.length >= 50, 10_000);
       proxy.blocked = true;
+      killAt = next;
       await server.kill('SIGKILL');
       await waitFor(() => publisher.status === 'reconnecting' && subscriber.status === 'reconnecting', 10_000);
-      const atOutage = next;
-      await waitFor(() => next >= atOutage + 100, 10_000);
+      await waitFor(() => buffered.size >= 100, 10_000);
     } finally {
       clearInterval(traffic);
     }
     const total = next;
-    expect(publisher.buffered).toBeGreaterThanOrEqual(90);
-    const bufferedDuringOutage = publisher.buffered;
+    expect(publisher.buffered).toBe(buffered.size);
 
     await server.startProcess();
     // Nobody calls subscribe again: the subscriber must come back with its topics by itself.
@@ -82,11 +89,19 @@ describe.skipIf(!hasRedisBinaries())('a Redis restart in the middle of traffic (
     proxy.blocked = false;
     await Promise.all(accepted); // every publish was accepted (sent or buffered), none refused
     await waitFor(() => publisher.status === 'connected', 10_000);
-    await waitFor(() => new Set(remote).size === total && new Set(own).size === total, 10_000);
-    expect(firstSeen(remote)).toEqual(range(total));
-    expect(firstSeen(own)).toEqual(range(total));
+    // Every publish made during the outage reaches both the other node and the publisher's own handler.
+    await waitFor(() => [...buffered].every((i) => remote.includes(i) && own.includes(i)), 10_000);
+    for (const got of [remote, own]) {
+      const seen = firstSeen(got);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b)); // in publish order
+      // Plain pub/sub is at most once only for publishes in flight at the instant of the crash
+      // (sent, then lost with the server); everything before and after arrives.
+      const missing = range(total).filter((i) => !seen.includes(i));
+      expect(missing.every((i) => i >= killAt - 5 && !buffered.has(i))).toBe(true);
+      expect(missing.length).toBeLessThanOrEqual(5);
+    }
     expect(publisher.buffered).toBe(0);
-    expect(pubCounts.get('publish_buffered')).toBeGreaterThanOrEqual(bufferedDuringOutage);
+    expect(pubCounts.get('publish_buffered')).toBe(buffered.size);
     expect(pubCounts.get('publish_flushed')).toBe(pubCounts.get('publish_buffered'));
     expect(pubCounts.get('publish_dropped')).toBe(0);
     expect(pubCounts.get('resubscribe')).toBeGreaterThanOrEqual(1);
