@@ -1,0 +1,105 @@
+import type { Histogram } from 'hdr-histogram-js';
+import { encode, newHistogram } from '../stats/histogram.js';
+
+/** The payload every publisher sends: send time (ms), sending node, sequence, room. */
+export interface Payload {
+  t: number;
+  n: string;
+  s: number;
+  r: string;
+}
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** One client's reconnect story in the failover scenario (wall-clock ms). */
+export interface ClientTrace {
+  lostAt?: number;
+  reconnectedAt?: number;
+  /** First message received after the reconnect (replayed or live). */
+  firstAfter?: number;
+  distinct: number;
+  duplicates: number;
+}
+
+/**
+ * Everything a client process measures: latencies split same-node / cross-node, receipts per
+ * 100 ms bucket, per room, in the measuring window, and (failover) which sequence numbers each
+ * client got.
+ */
+export class Recorder {
+  same: Histogram = newHistogram();
+  cross: Histogram = newHistogram();
+  received = 0;
+  inWindow = 0;
+  perRoom: Record<string, number> = {};
+  buckets = new Map<number, number>();
+  t0 = now();
+  window: [number, number] = [0, Number.MAX_SAFE_INTEGER];
+  firstAt = 0;
+  lastAt = 0;
+  readonly traces: ClientTrace[] = [];
+  private readonly seen: Array<Set<number>> = [];
+
+  constructor(private readonly trackSeq: boolean) {}
+
+  /** Register client `i`; returns its trace. */
+  add(i: number): ClientTrace {
+    const t: ClientTrace = { distinct: 0, duplicates: 0 };
+    this.traces[i] = t;
+    if (this.trackSeq) this.seen[i] = new Set();
+    return t;
+  }
+
+  reset(t0: number, window: [number, number]): void {
+    this.same = newHistogram();
+    this.cross = newHistogram();
+    this.received = 0;
+    this.inWindow = 0;
+    this.perRoom = {};
+    this.buckets.clear();
+    this.t0 = t0;
+    this.window = window;
+    this.firstAt = 0;
+    this.lastAt = 0;
+  }
+
+  /** A message arrived at client `i`, which is connected to node `at`. */
+  record(i: number, p: Payload, at: string): void {
+    const t = now();
+    const us = Math.max(1, Math.round((t - p.t) * 1000));
+    (p.n === at ? this.same : this.cross).recordValue(Math.min(us, 600_000_000));
+    this.received++;
+    if (t >= this.window[0] && t <= this.window[1]) this.inWindow++;
+    this.perRoom[p.r] = (this.perRoom[p.r] ?? 0) + 1;
+    const b = Math.floor((t - this.t0) / 100);
+    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
+    if (!this.firstAt) this.firstAt = t;
+    this.lastAt = t;
+    const trace = this.traces[i];
+    if (trace) {
+      if (trace.reconnectedAt !== undefined && trace.firstAfter === undefined && t >= trace.reconnectedAt) trace.firstAfter = t;
+      const seen = this.seen[i];
+      if (seen) {
+        if (seen.has(p.s)) trace.duplicates++;
+        else {
+          seen.add(p.s);
+          trace.distinct++;
+        }
+      }
+    }
+  }
+
+  snapshot(withTraces: boolean) {
+    return {
+      received: this.received,
+      inWindow: this.inWindow,
+      perRoom: this.perRoom,
+      same: encode(this.same),
+      cross: encode(this.cross),
+      buckets: [...this.buckets.entries()],
+      firstAt: this.firstAt,
+      lastAt: this.lastAt,
+      traces: withTraces ? this.traces : [],
+    };
+  }
+}

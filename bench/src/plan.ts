@@ -1,0 +1,80 @@
+import { BUSES, SCENARIOS, type Bus, type RunSettings, type ScenarioName, type System } from './types.js';
+
+/** Sizes of each scenario when the command line does not say. */
+export const DEFAULTS: Record<ScenarioName, Partial<RunSettings>> = {
+  fanout: { nodes: 3, clients: 2000, rate: 20, duration: 10 },
+  saturation: { nodes: 3, clients: 1000, rate: 200, duration: 12 },
+  'small-rooms': { nodes: 3, clients: 2000, rate: 500, duration: 10, roomSize: 4 },
+  'idle-memory': { nodes: 1, clients: 19_000 },
+  'connect-storm': { nodes: 1, clients: 10_000 },
+  failover: { nodes: 3, clients: 1500, rate: 50, duration: 9 },
+  scale: { nodes: 6, clients: 100_000, duration: 60 },
+};
+
+/** Which systems run which scenario under --all (and why not, for the report). */
+export function systemsFor(sc: ScenarioName, buses: Bus[]): System[] {
+  const sy = buses.map((b) => `switchyard-${b}` as System);
+  switch (sc) {
+    case 'fanout':
+    case 'saturation':
+      return [...sy, 'socketio', 'ws'];
+    case 'small-rooms':
+      return [...sy, 'socketio'];
+    case 'idle-memory':
+      return [...sy.filter((s) => s === 'switchyard-redis'), 'socketio', 'ws'];
+    case 'connect-storm':
+      return [...sy, 'socketio', 'ws'];
+    case 'failover':
+      // the in-memory bus runs every node in one process: killing it kills the cluster
+      return [...sy.filter((s) => s !== 'switchyard-memory'), 'socketio'];
+    case 'scale':
+      return sy.filter((s) => s === 'switchyard-redis');
+  }
+}
+
+export const NOT_RUN: string[] = [
+  'failover on the in-memory bus: its nodes share one process, so kill -9 takes the whole cluster down',
+  'idle memory runs on the Redis bus only for Switchyard: a node keeps the same per-connection state on every bus (with the in-memory bus the session store would live in the node and blur the figure)',
+  'scale runs on the Redis bus (the reference bus) once per invocation, not repeated: it holds the machine for several minutes',
+  'raw ws is a single node with no rooms and no bus: a ceiling for fan-out and connects, not a cluster',
+];
+
+export interface PlanInput {
+  scenarios: ScenarioName[];
+  systems: System[] | undefined;
+  buses: Bus[];
+  repeat: number;
+  overrides: Partial<RunSettings>;
+  all: boolean;
+}
+
+/** The runs in order: repeat k of every (scenario, system) before repeat k+1, so noise spreads over all. */
+export function plan(p: PlanInput): RunSettings[] {
+  const out: RunSettings[] = [];
+  for (let rep = 0; rep < p.repeat; rep++) {
+    for (const sc of p.scenarios) {
+      if (sc === 'scale' && rep > 0 && p.all) continue;
+      const systems = (p.systems ?? systemsFor(sc, p.buses)).filter((s) => systemsFor(sc, BUSES as Bus[]).includes(s) || !p.all);
+      for (const system of systems) {
+        const d = { ...DEFAULTS[sc], ...p.overrides };
+        const nodes = system === 'ws' ? 1 : (d.nodes ?? 3);
+        const clients = d.clients ?? 1000;
+        out.push({
+          system,
+          scenario: sc,
+          nodes,
+          clients,
+          rate: d.rate ?? 100,
+          duration: d.duration ?? 10,
+          roomSize: d.roomSize ?? 4,
+          payloadBytes: d.payloadBytes ?? 100,
+          clientProcesses: d.clientProcesses ?? Math.max(2, Math.ceil(clients / 16_000)),
+          deadline: d.deadline ?? (sc === 'scale' ? 900 : 240),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export { SCENARIOS };

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { Harness } from './harness.js';
+import type { SourceAddresses } from './proc/addresses.js';
+import { cleanPostgres, type Backends } from './services/backends.js';
+import { connectStorm } from './scenarios/connect-storm.js';
+import type { Scenario } from './scenarios/context.js';
+import { failover } from './scenarios/failover.js';
+import { fanout } from './scenarios/fanout.js';
+import { idleMemory } from './scenarios/idle-memory.js';
+import { saturation } from './scenarios/saturation.js';
+import { scale } from './scenarios/scale.js';
+import { smallRooms } from './scenarios/small-rooms.js';
+import type { RunResult, RunSettings, ScenarioName } from './types.js';
+
+const SCENARIO: Record<ScenarioName, Scenario> = {
+  fanout,
+  saturation,
+  'small-rooms': smallRooms,
+  'idle-memory': idleMemory,
+  'connect-storm': connectStorm,
+  failover,
+  scale,
+};
+
+/**
+ * One run: fresh processes, the scenario, then everything stopped. A hard deadline kills every
+ * child process of the run (SIGKILL) and marks the run failed.
+ */
+export async function runOne(s: RunSettings, backends: Backends, addresses: SourceAddresses, progress: (fraction: number, status: string) => void): Promise<RunResult> {
+  const id = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const h = new Harness(s.system, backends.config(id), addresses);
+  const startedAt = new Date();
+  const t = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void h.kill();
+      reject(new Error(`hard deadline of ${s.deadline} s reached: every process of the run was killed`));
+    }, s.deadline * 1000);
+  });
+  const base = { id, system: s.system, scenario: s.scenario, settings: s, startedAt: startedAt.toISOString() };
+  try {
+    const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress }), deadline]);
+    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: true, ...out };
+  } catch (err) {
+    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
+  } finally {
+    clearTimeout(timer);
+    await Promise.race([h.close(), new Promise((r) => setTimeout(r, 20_000))]);
+    await h.kill();
+    if (s.system.startsWith('switchyard-')) {
+      await backends.cleanRedis(id);
+      if (s.system === 'switchyard-postgres') await cleanPostgres(id);
+    } else if (s.system === 'socketio') await backends.cleanRedis(id);
+  }
+}

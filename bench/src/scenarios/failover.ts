@@ -1,0 +1,68 @@
+import { cpuMetrics, now, round, sleep, timeline, type Scenario } from './context.js';
+
+const pct = (xs: number[], p: number): number => {
+  if (!xs.length) return NaN;
+  const a = [...xs].sort((x, y) => x - y);
+  return a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] as number;
+};
+
+/**
+ * Failover: a room with history streams from node 0; after a third of the run the last node
+ * process is killed with SIGKILL. Measures time to declared dead, time until each of its
+ * clients receives again elsewhere, and the messages each client never got.
+ */
+export const failover: Scenario = async (ctx) => {
+  const { h, s } = ctx;
+  const history = s.system.startsWith('switchyard-');
+  await h.startServers({ nodes: Math.max(2, s.nodes), history, clusterHeartbeatMs: 250, nodeTimeoutMs: 1000, heartbeatMs: 5000 });
+  await h.startClients(s.clientProcesses);
+  ctx.progress(0.15, `connecting ${s.clients} clients`);
+  const room = history ? 'h-stream' : 'stream';
+  const conn = await h.connect(h.specs(s.clients, () => [room]), { concurrency: 100, trackSeq: true, failover: true });
+  if (conn.connected < s.clients) throw new Error(`only ${conn.connected}/${s.clients} clients connected: ${JSON.stringify(conn.errors)}`);
+  const victim = h.nodes[h.nodes.length - 1]!;
+  const publisher = h.nodes[0]!;
+  const ms = s.duration * 1000;
+  const t0 = now() + 200;
+  await h.resetClients(t0);
+  await h.serverStats(true);
+  ctx.progress(0.3, 'streaming');
+  const pubDone = publisher.proc.call<Array<{ sent: number }>>('publish', { rooms: [room], steps: [{ rate: s.rate, ms }], payloadBytes: s.payloadBytes, nodes: [publisher.id] }, ms + 60_000);
+  await sleep(200 + ms / 3);
+  const killAt = now();
+  ctx.progress(0.45, `kill -9 ${victim.id}`);
+  await victim.proc.kill();
+  const sent = (await pubDone).reduce((a, p) => a + p.sent, 0);
+  ctx.progress(0.85, 'waiting for resumes and replays');
+  await h.waitForDeliveries(sent * s.clients, 2000, 15_000);
+  const st = await h.clientStats(true);
+  const cpu = await h.serverStats();
+  const dead = h.events.filter((e) => e.event === 'dead' && (e.data as { dead: string }).dead === victim.id).map((e) => (e.data as { at: number }).at - killAt);
+  const moved = st.traces.filter((t) => t.lostAt !== undefined);
+  const back = moved.filter((t) => t.firstAfter !== undefined).map((t) => (t.firstAfter as number) - killAt);
+  const lost = st.traces.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
+  const lostMoved = moved.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
+  const recoveredCurve: Array<[number, number]> = [...back].sort((a, b) => a - b).map((v, i) => [round(v, 1), i + 1]);
+  const base = Math.floor((killAt - t0) / 100);
+  return {
+    metrics: {
+      clients: conn.connected,
+      clients_on_killed_node: moved.length,
+      recovered_clients: back.length,
+      never_recovered: moved.length - back.length,
+      declared_dead_ms: dead.length ? round(Math.min(...dead), 0) : NaN,
+      receiving_again_p50_ms: round(pct(back, 50), 0),
+      receiving_again_p99_ms: round(pct(back, 99), 0),
+      receiving_again_max_ms: back.length ? round(Math.max(...back), 0) : NaN,
+      sent,
+      lost,
+      lost_by_moved_clients: lostMoved,
+      duplicates_seen: st.traces.reduce((a, t) => a + t.duplicates, 0),
+      history: history ? 1 : 0,
+      ...cpuMetrics(cpu),
+    },
+    timeline: timeline(st.buckets).map(([t, v]) => [round(t - base / 10, 1), v]),
+    series: { recovered: recoveredCurve, marks: [[0, 0], ...(dead.length ? [[round(Math.min(...dead), 0), 1] as [number, number]] : [])] },
+    notes: [`killed ${victim.id} (pid ${victim.proc.pid}) ${round(ms / 3 / 1000, 1)} s into the stream; timeline t=0 is the kill`],
+  };
+};

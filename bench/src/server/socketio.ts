@@ -1,0 +1,51 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import type { BenchServer, ServerStartArgs } from './types.js';
+
+/** The baseline: one Socket.IO 4 server with @socket.io/redis-adapter, WebSocket transport only. */
+export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer> {
+  const pub = new Redis(args.backend.redisUrl, { lazyConnect: true });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  const http = createServer();
+  const io = new Server(http, {
+    transports: ['websocket'],
+    pingInterval: args.heartbeatMs,
+    pingTimeout: 20_000,
+    adapter: createAdapter(pub, sub, { key: `bench-sio-${args.backend.runId}` }),
+    serveClient: false,
+  });
+  io.on('connection', (socket) => {
+    socket.on('join', (rooms: string[], ack?: () => void) => {
+      void Promise.resolve(socket.join(rooms)).then(() => ack?.());
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  const id = `sio-${args.index}`;
+  return {
+    nodes: [
+      {
+        id,
+        url: `ws://127.0.0.1:${port}`,
+        publish: (room, data) => {
+          io.to(room).emit('m', data);
+        },
+        broadcast: (data) => {
+          io.emit('m', data);
+        },
+        connections: () => io.engine.clientsCount,
+      },
+    ],
+    onDead: () => undefined,
+    close: async () => {
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}

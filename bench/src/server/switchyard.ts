@@ -1,0 +1,58 @@
+import { createCluster, type BalancerStrategy, type NodeInfo } from '@switchyard/core';
+import { createNode } from '@switchyard/transport-ws';
+import type { Bus } from '../types.js';
+import { portsFor } from './ports.js';
+import type { BenchNode, BenchServer, ServerStartArgs } from './types.js';
+
+/** Keep every client on the node it dialled (the bench decides the spread, not the balancer). */
+function stayLocal(selfId: string): BalancerStrategy {
+  return { name: 'bench-local', pick: (nodes: readonly NodeInfo[]) => nodes.find((n) => n.id === selfId) ?? (nodes[0] as NodeInfo) };
+}
+
+/** Start `args.count` Switchyard nodes on `bus` in this process. */
+export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<BenchServer> {
+  const deadListeners: Array<(observer: string, dead: string) => void> = [];
+  const nodes: BenchNode[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  for (let i = 0; i < args.count; i++) {
+    const id = `sy-${args.index + i}`;
+    const ports = bus === 'memory' ? { history: args.history } : await portsFor(bus, args.backend);
+    const cluster = createCluster({
+      nodeId: id,
+      ...ports,
+      ...(args.history ? {} : { history: false }),
+      balancer: stayLocal(id),
+      heartbeatIntervalMs: args.clusterHeartbeatMs,
+      nodeTimeoutMs: args.nodeTimeoutMs,
+      sessionTtlMs: 600_000,
+      rebalance: { enabled: false },
+    } as Parameters<typeof createCluster>[0]);
+    cluster.on('node:dead', (n) => deadListeners.forEach((l) => l(id, n.id)));
+    const node = createNode({
+      cluster,
+      port: 0,
+      host: '127.0.0.1',
+      heartbeatMs: args.heartbeatMs,
+      rateLimit: false,
+      sessionTtlMs: 600_000,
+      rooms: { history: (room: string) => args.history && room.startsWith('h-') },
+      drain: { graceMs: 0 },
+    });
+    await node.start();
+    nodes.push({
+      id,
+      url: node.url,
+      publish: (room, data) => node.to(room).send('m', data),
+      broadcast: (data) => node.broadcast('m', data),
+      connections: () => node.connections.size,
+    });
+    stops.push(() => node.close({ graceMs: 0 }));
+  }
+  return {
+    nodes,
+    onDead: (l) => deadListeners.push(l),
+    close: async () => {
+      await Promise.all(stops.map((s) => s().catch(() => undefined)));
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** One WebSocket node as the bench sees it, whatever it runs on. */
+export interface BenchNode {
+  id: string;
+  url: string;
+  /** Send `data` to `room` on every node (history when the room keeps it). */
+  publish(room: string, data: unknown): Promise<unknown> | void;
+  /** Send `data` to every connection of the cluster. */
+  broadcast(data: unknown): Promise<unknown> | void;
+  connections(): number;
+}
+
+/** The nodes one server process hosts (several only for the in-memory bus), and how to stop them. */
+export interface BenchServer {
+  nodes: BenchNode[];
+  /** Subscribe to failure detection: called when a node of this process declares another dead. */
+  onDead(listener: (observer: string, dead: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** How a server process is configured for a run. */
+export interface ServerStartArgs {
+  system: string;
+  /** Nodes hosted in this process. */
+  count: number;
+  /** Index of the first node (ids and ports are derived from it). */
+  index: number;
+  /** Rooms whose name starts with `h-` keep history. */
+  history: boolean;
+  heartbeatMs: number;
+  /** Cluster heartbeat and node timeout (failure detection), ms. */
+  clusterHeartbeatMs: number;
+  nodeTimeoutMs: number;
+  backend: import('./ports.js').BackendConfig;
+}
