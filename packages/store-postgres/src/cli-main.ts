@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { LATEST_VERSION, migrate, schemaVersion } from './migrations.js';
+import { IDENTIFIER_PATTERN } from './options.js';
 
 const USAGE = `Usage: switchyard-pg-migrate [--url <postgres url>] [--schema <name>] [--prefix <table prefix>] [--status] [--lock-timeout <ms>]
 
@@ -47,7 +48,17 @@ export async function runMigrateCli(argv: string[], io: CliIo): Promise<number> 
     io.err(`no database: pass --url or set DATABASE_URL\n${USAGE}`);
     return 2;
   }
+  for (const [flag, value] of [['--schema', values.schema], ['--prefix', values.prefix]] as const) {
+    if (!IDENTIFIER_PATTERN.test(value)) {
+      io.err(`${flag} must match ${IDENTIFIER_PATTERN.source} (CONFIG_INVALID), got ${JSON.stringify(value)}`);
+      return 2;
+    }
+  }
   const lockTimeoutMs = Number(values['lock-timeout']);
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs <= 0) {
+    io.err(`--lock-timeout must be a positive integer of milliseconds`);
+    return 2;
+  }
   const client = new pg.Client({ connectionString: url, application_name: 'switchyard-pg-migrate' });
   client.on('error', () => undefined);
   try {

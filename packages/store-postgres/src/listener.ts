@@ -113,11 +113,11 @@ export class PgListener {
   }
 
   private async attempt(): Promise<void> {
-    let holder: DedicatedClient | undefined;
+    const box: { dedicated?: DedicatedClient } = {};
     const dedicated = await this.conn.dedicatedClient((err) => {
-      if (holder) this.lost(holder.client, err);
+      if (box.dedicated) this.lost(box.dedicated.client, err);
     });
-    holder = dedicated;
+    box.dedicated = dedicated;
     if (this.stopped) {
       dedicated.dispose();
       return;

@@ -1,4 +1,4 @@
-import type { Lease, NodeInfo, NodeRegistry, RegistryEvent, Unsubscribe } from '@switchyard/core';
+import type { ConnectionStatus, Lease, NodeInfo, NodeRegistry, RegistryEvent, Unsubscribe } from '@switchyard/core';
 import { PgPort } from './base.js';
 import type { PgConnection } from './connection.js';
 import { PgListener } from './listener.js';
@@ -52,6 +52,14 @@ export class PostgresRegistry extends PgPort implements NodeRegistry {
         params: () => [this.channel],
       },
     ];
+  }
+
+  /**
+   * State of the connection that feeds `watch()`: notices sent while it is not `connected` are
+   * missed (NOTIFY is not durable), which is why `list()` stays the truth.
+   */
+  get watchStatus(): ConnectionStatus {
+    return this.listener?.status ?? (this.closed ? 'closed' : 'idle');
   }
 
   /** LISTEN from the start, so a `watch()` right after `connect()` misses nothing. */

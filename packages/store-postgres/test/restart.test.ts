@@ -84,7 +84,8 @@ describe.skipIf(!bin)('a PostgreSQL restart during use (private cluster)', () =>
     expect((await registry.get(node))?.id).toBe(node);
     expect((await registry.renewLease(lease!, 600_000))?.token).toBe(lease!.token);
 
-    // The registry's LISTEN came back too.
+    // The registry's LISTEN came back too (on its own connection and schedule).
+    await waitFor(() => registry.watchStatus === 'connected', 15_000);
     const joiner = unique('joiner');
     await registry.register(makeNode(joiner), 600_000);
     await waitFor(() => events.some((e) => e.type === 'joined' && e.node.id === joiner), 10_000);
