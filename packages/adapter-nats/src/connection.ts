@@ -96,3 +96,15 @@ export class NatsConnector {
     return this.opening;
   }
 }
+
+/**
+ * Keys of a KV bucket matching `filter` (e.g. `n.>`), read from the stream's per-subject state in
+ * one request. Unlike `kv.keys()` this needs no consumer, so it cannot wait on a consumer that
+ * misses its end while keys are being rewritten. Keys whose last entry is a delete marker are
+ * included: callers `get` each key and skip those.
+ */
+export async function bucketKeys(jsm: JetStreamManager, bucket: string, filter: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const si = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}${filter}` });
+  return Object.keys(si.state.subjects ?? {}).map((s) => s.slice(prefix.length));
+}

@@ -2,7 +2,7 @@ import type { AdapterObserver, Lease, Logger, NodeInfo, NodeRegistry, RegistryEv
 import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
 import { StorageType } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
-import { NatsConnector } from './connection.js';
+import { NatsConnector, bucketKeys } from './connection.js';
 import { SOURCE, closedError, isWrongLastSequence, mapNatsError, natsError, notConnectedError } from './errors.js';
 import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 import { Keys, decodeToken } from './subjects.js';
@@ -126,8 +126,7 @@ export class NatsRegistry implements NodeRegistry {
   async list(): Promise<NodeInfo[]> {
     const kv = this.ready();
     return this.run('list', async () => {
-      const keys: string[] = [];
-      for await (const k of await kv.keys(Keys.nodes)) keys.push(k);
+      const keys = await bucketKeys(await this.connector.jsm(), this.config.registry.bucket, Keys.nodes);
       const nodes = await Promise.all(keys.map((k) => this.read(kv, k)));
       return nodes.filter((n): n is NodeInfo => n !== null);
     });

@@ -2,7 +2,7 @@ import type { AdapterObserver, Logger, ReassignResult, RoomCursor, SessionRecord
 import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
 import { StorageType } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { NatsConnector } from './connection.js';
+import { NatsConnector, bucketKeys } from './connection.js';
 import { SOURCE, closedError, isWrongLastSequence, mapNatsError, natsError, notConnectedError } from './errors.js';
 import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 import { Keys, encodeToken } from './subjects.js';
@@ -242,8 +242,7 @@ export class NatsSessionStore implements SessionStore {
   }
 
   private async byIndex(kv: KV, filter: string, matches: (r: SessionRecord) => boolean): Promise<SessionRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await kv.keys(filter)) keys.push(k);
+    const keys = await bucketKeys(await this.connector.jsm(), this.config.sessions.bucket, filter);
     const found = await Promise.all(
       keys.map(async (k) => {
         const ie = await kv.get(k);
