@@ -18,80 +18,76 @@ const stamp = () => new Date().toISOString().slice(11, 19);
 export async function runDemo(args: DemoArgs): Promise<void> {
   const startedAt = Date.now();
   const backend = createBackend(args.bus);
-  let dashboard: DashboardServer | undefined;
-  const early: LogEntry[] = [];
-  const log = (text: string, level: 'info' | 'warn' = 'info') => {
-    const entry: LogEntry = { t: Date.now(), level, text };
-    console.log(`${stamp()}  ${text}`);
-    if (dashboard) dashboard.addLog(entry);
-    else early.push(entry);
-  };
-
-  const assets = await buildAssets();
-  const cluster = new LocalCluster({ backend, host: args.host, basePort: args.port === 0 ? 0 : args.port, log });
-  let bots: Bots | undefined;
   let latest: DashboardState | undefined;
-  const builder = new SnapshotBuilder({ cluster, get bots() { return bots; }, bus: backend, startedAt });
-
-  dashboard = new DashboardServer(assets, {
+  const dashboard = new DashboardServer(await buildAssets(), {
     state: () => latest,
     urls: () => cluster.urls(),
     start: async () => (await cluster.startNode()).id,
     stop: (id) => cluster.stopNode(id),
     kill: (id) => cluster.killNode(id),
   });
-  for (const e of early) dashboard.addLog(e);
+  const log = (text: string, level: 'info' | 'warn' = 'info') => {
+    const entry: LogEntry = { t: Date.now(), level, text };
+    console.log(`${stamp()}  ${text}`);
+    dashboard.addLog(entry);
+  };
+  const cluster = new LocalCluster({ backend, host: args.host, basePort: args.port, log });
+  let bots: Bots | undefined;
+  const builder = new SnapshotBuilder({ cluster, get bots() { return bots; }, bus: backend, startedAt });
   const dashboardUrl = await dashboard.listen(args.port, args.host);
 
-  log(`bus: ${backend.name} (${backend.where})`);
-  for (let i = 0; i < args.nodes; i++) await cluster.startNode();
-  if (args.bots > 0) {
-    bots = new Bots({ count: args.bots, urls: () => cluster.urls() });
-    bots.start();
-    log(`${args.bots} simulated users joined the lobby`);
-  }
-
-  let ticking = false;
-  const tick = async () => {
-    if (ticking) return;
-    ticking = true;
-    try {
-      await Promise.all(cluster.nodes.map((n) => n.sample()));
-      latest = builder.build();
-      dashboard?.push(latest);
-    } finally {
-      ticking = false;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  try {
+    log(`bus: ${backend.name} (${backend.where})`);
+    for (let i = 0; i < args.nodes; i++) await cluster.startNode();
+    if (args.bots > 0) {
+      bots = new Bots({ count: args.bots, urls: () => cluster.urls() });
+      bots.start();
+      log(`${args.bots} simulated users joined the lobby`);
     }
-  };
-  await tick();
-  const ticker = setInterval(() => void tick().catch(() => undefined), 1000);
 
-  console.log('');
-  console.log(`  dashboard  ${dashboardUrl}/`);
-  console.log(`  chat       ${dashboardUrl}/chat   (open it in several tabs)`);
-  for (const n of cluster.running) console.log(`  ${n.id.padEnd(9)}  ${n.url}   http://${args.host}:${n.port}/ready`);
-  console.log('');
-  console.log('  Ctrl-C stops everything.');
-  console.log('');
-
-  await new Promise<void>((resolve) => {
-    const done = (why: string) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (exitTimer) clearTimeout(exitTimer);
-      log(why);
-      resolve();
+    let ticking = false;
+    const tick = async () => {
+      if (ticking) return;
+      ticking = true;
+      try {
+        await Promise.all(cluster.nodes.map((n) => n.sample()));
+        latest = builder.build();
+        dashboard.push(latest);
+      } finally {
+        ticking = false;
+      }
     };
-    const onSignal = (sig: NodeJS.Signals) => done(`${sig}: stopping`);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const exitTimer = args.exitAfter > 0 ? setTimeout(() => done(`--exit-after ${args.exitAfter}: stopping`), args.exitAfter * 1000) : undefined;
-  });
+    await tick();
+    ticker = setInterval(() => void tick().catch(() => undefined), 1000);
 
-  clearInterval(ticker);
-  bots?.close();
-  await cluster.stopAll();
-  await dashboard.close();
+    console.log('');
+    console.log(`  dashboard  ${dashboardUrl}/`);
+    console.log(`  chat       ${dashboardUrl}/chat   (open it in several tabs)`);
+    for (const n of cluster.running) console.log(`  ${n.id.padEnd(9)}  ${n.url}   http://${args.host}:${n.port}/ready`);
+    console.log('');
+    console.log('  Ctrl-C stops everything.');
+    console.log('');
+
+    await new Promise<void>((resolve) => {
+      const done = (why: string) => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (exitTimer) clearTimeout(exitTimer);
+        log(why);
+        resolve();
+      };
+      const onSignal = (sig: NodeJS.Signals) => done(`${sig}: stopping`);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const exitTimer = args.exitAfter > 0 ? setTimeout(() => done(`--exit-after ${args.exitAfter}: stopping`), args.exitAfter * 1000) : undefined;
+    });
+  } finally {
+    clearInterval(ticker);
+    bots?.close();
+    await cluster.stopAll();
+    await dashboard.close();
+  }
   console.log(`${stamp()}  stopped`);
 }
 
