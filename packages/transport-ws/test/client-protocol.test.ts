@@ -304,6 +304,29 @@ describe('client SDK: reconnecting', () => {
     expect(c.buffered).toBe(0);
   });
 
+  it('a lazy client connects on first use', async () => {
+    const node = await start();
+    const c = client({ url: node.url, lazy: true });
+    expect(c.state).toBe('idle');
+    expect(node.sockets).toHaveLength(0);
+    const lobby = c.room('lobby');
+    await waitFor(() => lobby.state === 'subscribed');
+    expect(node.hellos()[0]?.rooms).toEqual({ lobby: {} });
+  });
+
+  it('leave() resolves when the connection is lost before its ack', async () => {
+    const node = await start();
+    const c = client({ url: node.url });
+    const lobby = c.room('lobby');
+    await waitFor(() => lobby.state === 'subscribed');
+    const left = lobby.leave();
+    await waitFor(() => node.of('leave').length === 1);
+    node.last.terminate();
+    await expect(left).resolves.toBeUndefined();
+    await waitFor(() => c.state === 'connected' && node.hellos().length === 2);
+    expect(node.hellos()[1]?.rooms).toEqual({}); // not re-joined
+  });
+
   it('a request sent before the loss rejects with NOT_CONNECTED', async () => {
     const node = await start();
     const c = client({ url: node.url });
@@ -397,7 +420,9 @@ describe('client SDK: reconnecting', () => {
   it('close() stops everything: pending requests reject, no reconnect, idempotent', async () => {
     const node = await start();
     const c = client({ url: node.url });
+    const lobby = c.room('lobby');
     await c.ready();
+    await waitFor(() => lobby.state === 'subscribed');
     const req = c.request('x', 1);
     const events: string[] = [];
     c.on('disconnected', (e) => events.push(`${e.code}:${e.willReconnect}`));
@@ -406,6 +431,8 @@ describe('client SDK: reconnecting', () => {
     await expect(req).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(c.ready()).rejects.toMatchObject({ code: 'CLOSED' });
     expect(events).toEqual(['1000:false']);
+    expect(lobby.state).toBe('unsubscribed');
+    expect(c.room('lobby').state).toBe('unsubscribed'); // a closed client joins nothing
     await waitFor(() => node.last.readyState === WebSocket.CLOSED);
     expect(node.hellos()).toHaveLength(1);
     expect(c.send('y', 1)).toBe(false);

@@ -53,7 +53,7 @@ interface Pending {
   timer?: ReturnType<typeof setTimeout>;
   /** Written to the current socket (its fate is unknown if the socket is lost). */
   sent: boolean;
-  /** Internal (join/leave): not rejected on loss, the next welcome takes over. */
+  /** Internal (join/leave): no ack timeout; on loss the next welcome takes over. */
   internal: boolean;
 }
 
@@ -508,7 +508,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     for (const [id, p] of this.pending) {
       if (!p.sent) continue;
       this.settle(id);
-      if (!p.internal) p.reject(clientError('NOT_CONNECTED', 'connection lost before the ack (the frame may or may not have been processed)'));
+      p.reject(clientError('NOT_CONNECTED', 'connection lost before the ack (the frame may or may not have been processed)'));
     }
     for (const room of this.rooms.values()) room.lost();
 
@@ -581,7 +581,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     this.setState('closed');
     for (const id of [...this.pending.keys()]) this.settle(id)?.reject(err);
     this.buffer = [];
-    for (const room of this.rooms.values()) room.lost();
+    for (const room of this.rooms.values()) room.lost(true);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(err);

@@ -129,9 +129,13 @@ export class Room extends Emitter<RoomEvents> {
     return this._epoch === undefined ? { offset } : { offset, epoch: this._epoch };
   }
 
-  /** @internal The connection was lost: the room waits to be subscribed again. */
-  lost(): void {
-    if (this._state === 'subscribed') {
+  /** @internal The connection was lost: the room waits to be subscribed again (or, `final`: the client closed). */
+  lost(final = false): void {
+    if (final) {
+      if (this._state === 'unsubscribed') return;
+      this.setState('unsubscribed');
+      this.emit('unsubscribed', { room: this.name });
+    } else if (this._state === 'subscribed') {
       this.setState('subscribing');
       this.emit('subscribing', { room: this.name });
     }
