@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryHub, RegionAffinity, HashAffinity, createCluster, emptyLoad, type ClusterNode } from '../src/index.js';
-import { makeNode, waitFor } from '../src/testing/index.js';
+import { makeNode, makeSession, waitFor } from '../src/testing/index.js';
 
 const started: ClusterNode[] = [];
 afterEach(async () => {
@@ -40,6 +40,18 @@ describe('affinity', () => {
       const p2 = await b!.place({ userId: user });
       expect(p2.node.id).toBe(p1.node.id);
     }
+  });
+
+  it('a returning session goes back to its node while it is healthy, and elsewhere once it is not', async () => {
+    const [a, b] = await cluster(['a', 'b', 'c']);
+    await a!.sessions.put(makeSession('s-1', 'b'), 60_000);
+    const back = await a!.place({ sessionId: 's-1' });
+    expect([back.node.id, back.reason]).toEqual(['b', 'session']);
+    await b!.drain();
+    await waitFor(() => a!.nodes().find((n) => n.id === 'b')?.state === 'draining', 3000);
+    const moved = await a!.place({ sessionId: 's-1' });
+    expect(moved.node.id).not.toBe('b');
+    expect(moved.reason).toBe('balancer');
   });
 
   it('region affinity prefers the region, then the nearest, then any', () => {

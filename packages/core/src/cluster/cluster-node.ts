@@ -19,7 +19,7 @@ import { planRebalance } from './rebalance.js';
 import { ClusterQueries, type QueryHandler } from './queries.js';
 import { MessageRouter } from './router.js';
 import { ScalingAdvisor } from './scaling-advisor.js';
-import type { ClusterEvents, ClusterNodeApi, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
+import type { ClusterEvents, ClusterNodeApi, ClusterPhase, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
 
 export const COORDINATOR_LEASE = 'coordinator';
 
@@ -74,7 +74,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private stopWatch: (() => void) | undefined;
   private stopBusStatus: (() => void) | undefined;
-  private phase: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private _phase: ClusterPhase = 'new';
   private stopping: Promise<void> | undefined;
   private ticking = false;
 
@@ -148,6 +148,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     return this._self.state;
   }
 
+  get phase(): ClusterPhase {
+    return this._phase;
+  }
+
   get metricsRegistry(): Registry {
     return this.metrics.registry;
   }
@@ -181,8 +185,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
-    if (this.phase !== 'new') throw new SwitchyardError('CONFLICT', `cluster node ${this.id} was already started`);
-    this.phase = 'starting';
+    if (this._phase !== 'new') throw new SwitchyardError('CONFLICT', `cluster node ${this.id} was already started`);
+    this._phase = 'starting';
     const observer = this.metrics.observer;
     for (const port of this.ports()) port.instrument?.(observer);
     await Promise.all(this.ports().map((p) => p.connect()));
@@ -196,7 +200,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     await this.reconcile();
     this.setState('ready');
     await this.heartbeat();
-    this.phase = 'running';
+    this._phase = 'running';
     const every = (ms: number, fn: () => Promise<void> | void) => {
       const t = setInterval(() => {
         Promise.resolve()
@@ -219,7 +223,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       this.setLease(null);
       await this.registry.releaseLease(lease).catch(() => undefined);
     }
-    if (this.phase === 'running') await this.heartbeat();
+    if (this._phase === 'running') await this.heartbeat();
   }
 
   stop(): Promise<void> {
@@ -238,8 +242,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   private async doStop(crash = false): Promise<void> {
-    const wasRunning = !crash && (this.phase === 'running' || this.phase === 'starting');
-    this.phase = 'stopping';
+    const wasRunning = !crash && (this._phase === 'running' || this._phase === 'starting');
+    this._phase = 'stopping';
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.planner.stop();
@@ -257,7 +261,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       for (const p of this.ports().reverse()) await p.close().catch((err: unknown) => this.logger.warn({ err }, 'closing a port failed'));
     }
     this._self = { ...this._self, state: 'dead' };
-    this.phase = 'stopped';
+    this._phase = 'stopped';
     this.logger.info('cluster node stopped');
     this.removeAllListeners();
   }
@@ -282,7 +286,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    if (this._phase === 'stopping' || this._phase === 'stopped') return;
     this.refreshLoad();
     const end = this.metrics.heartbeatDuration.startTimer();
     try {
@@ -295,7 +299,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.phase !== 'running') return;
+    if (this.ticking || this._phase !== 'running') return;
     this.ticking = true;
     try {
       await this.heartbeat();
@@ -307,7 +311,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   private onRegistryEvent(e: RegistryEvent): void {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    if (this._phase === 'stopping' || this._phase === 'stopped') return;
     if (e.type === 'left') {
       if (e.nodeId === this.id) return;
       if (e.reason === 'shutdown') this.departed.add(e.nodeId);
@@ -349,7 +353,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       if (n.id === this.id) continue;
       this.observe(n);
     }
-    if (!seen.has(this.id) && this.phase === 'running') {
+    if (!seen.has(this.id) && this._phase === 'running') {
       this.logger.warn('own registry record expired; registering again');
       await this.registry.register(this._self, this.config.nodeTimeoutMs).catch(() => undefined);
     }
@@ -450,6 +454,11 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     }
     const narrowed = this.affinity.candidates?.(healthy, ctx) ?? healthy;
     const candidates = narrowed.length > 0 ? narrowed : healthy;
+    if (ctx.sessionId) {
+      const session = await this.sessions.get(ctx.sessionId);
+      const node = session ? candidates.find((n) => n.id === session.nodeId) : undefined;
+      if (node) return this.placed(node, 'session', null, end);
+    }
     const key = this.affinity.key(ctx);
     if (key) {
       const pinned = await this.sessions.getAffinity(key);

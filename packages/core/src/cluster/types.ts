@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { ClusterConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Address } from '../model/address.js';
 import type { DeliverEnvelope, FailoverEnvelope, ControlEnvelope } from '../model/envelope.js';
@@ -10,11 +11,16 @@ import type { SessionStore } from '../ports/sessions.js';
 import type { AffinityStrategy, BalancerStrategy, FailoverStrategy, PlacementContext } from '../strategy/types.js';
 import type { DropReason } from './envelope-codec.js';
 
+export type ClusterPhase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
 /** Where a client should be, and why. */
 export interface Placement {
   node: NodeInfo;
-  /** `affinity`: the store pinned the key to this node; `balancer`: freshly picked; `local`: no other healthy node. */
-  reason: 'affinity' | 'balancer' | 'local';
+  /**
+   * `session`: the returning session's node (from the session store); `affinity`: the store
+   * pinned the key to this node; `balancer`: freshly picked; `local`: no other healthy node.
+   */
+  reason: 'session' | 'affinity' | 'balancer' | 'local';
   /** The affinity key used, if any. */
   key: string | null;
   /** True when `node` is this node. */
@@ -104,6 +110,10 @@ export interface ClusterNodeApi {
   readonly balancer: BalancerStrategy;
   readonly affinity: AffinityStrategy;
   readonly failover: FailoverStrategy;
+  /** The validated configuration (defaults filled in). */
+  readonly config: Readonly<ClusterConfig & { nodeId: string }>;
+  /** Where the node is in its life: `new`, `starting`, `running`, `stopping`, `stopped`. */
+  readonly phase: ClusterPhase;
 
   /** This node's current record. */
   readonly self: NodeInfo;
@@ -127,6 +137,8 @@ export interface ClusterNodeApi {
   /** Start receiving `topic` (reference counted: the bus subscribes on the first acquire, unsubscribes on the last release). */
   acquire(topic: string): Promise<void>;
   release(topic: string): Promise<void>;
+  /** Topics this node currently receives from the bus. */
+  topics(): string[];
   /** Answer a named cluster-wide query on this node. Returns a function that removes the handler. */
   onQuery(name: string, handler: (args: unknown, from: string) => unknown | Promise<unknown>): () => void;
   /** Ask every node (or some) and collect the answers; never waits longer than the timeout. */
@@ -139,6 +151,8 @@ export interface ClusterNodeApi {
   drain(): Promise<void>;
   /** Ordered shutdown: stop timers, unsubscribe, deregister, close the ports this node created. Idempotent. */
   stop(): Promise<void>;
+  /** Stop as a crashed process would (no deregistration, no lease release): for tests and demos. */
+  halt(): Promise<void>;
 
   on<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): () => void;
   off<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): void;
