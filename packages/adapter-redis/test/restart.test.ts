@@ -120,7 +120,8 @@ describe.skipIf(!hasRedisBinaries())('a Redis restart in the middle of traffic (
     bus.instrument(counts);
     await bus.connect();
     await server.kill('SIGKILL');
-    await waitFor(() => bus.status === 'reconnecting', 10_000);
+    // Both connections (publisher and subscriber) noticed: publishes now go to the buffer.
+    await waitFor(() => bus.status === 'reconnecting' && counts.get('disconnect') >= 2, 10_000);
     for (let i = 0; i < 5; i++) await bus.publish('room.full', bytes(String(i)));
     await expect(bus.publish('room.full', bytes('6'))).rejects.toMatchObject({ code: 'BUFFER_FULL', source: 'redis' });
     expect(counts.get('publish_buffered')).toBe(5);
