@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +35,7 @@ export class Program {
     this.child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', script, ...args], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -57,6 +58,11 @@ export class Program {
     const code = await this.exited;
     clearTimeout(t);
     return code;
+  }
+
+  /** Writes a line to the program's stdin. */
+  send(line: string): void {
+    this.child.stdin?.write(`${line}\n`);
   }
 
   wait(): Promise<number | null> {
@@ -84,3 +90,18 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** A free TCP port on 127.0.0.1 (free when asked; bind it soon). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A short random suffix for key prefixes and schema names, so runs never share state. */
+export const runId = () => Math.random().toString(36).slice(2, 8);
