@@ -1,10 +1,10 @@
+import type { Instrumentable } from './observer.js';
+
 /**
  * Every adapter follows the same lifecycle: creating one does no I/O and starts no timer,
  * `connect()` opens what it needs, `close()` releases it. `close()` is idempotent, and a
  * client the caller passed in is never closed by the adapter.
  */
-import type { Instrumentable } from './observer.js';
-
 export interface Lifecycle extends Instrumentable {
   /** Open connections. Calling it again while connected is a no-op. */
   connect(): Promise<void>;

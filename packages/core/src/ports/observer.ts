@@ -11,7 +11,9 @@ export type AdapterEvent =
   | 'disconnect'
   | 'resubscribe'
   | 'error'
-  | 'malformed';
+  | 'malformed'
+  /** A compare-and-set write lost a race and was retried (history appends, KV updates). */
+  | 'conflict_retry';
 
 export interface AdapterObserver {
   count(adapter: string, event: AdapterEvent, n?: number): void;
