@@ -11,8 +11,8 @@ import {
   type Unsubscribe,
 } from '@switchyard/core';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import { ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
-import { SOURCE, closedError, kafkaError, mapKafkaError } from './errors.js';
+import { ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './client.js';
+import { SOURCE, closedError, isUnreachable, kafkaError, mapKafkaError } from './errors.js';
 import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterOptions } from './options.js';
 import { PublishQueue, type Pending } from './publish-queue.js';
 
@@ -88,9 +88,10 @@ export class KafkaBus implements MessageBus {
     try {
       await withTimeout(
         (async () => {
-          admin = kafka.admin();
-          await admin.connect();
-          await ensureTopic(admin, {
+          const a = (admin = kafka.admin());
+          const deadline = Date.now() + this.options.connectTimeoutMs;
+          await a.connect();
+          await retryTransient(() => ensureTopic(a, {
             topic: this.busTopic,
             numPartitions: this.options.partitions,
             replicationFactor: this.options.replicationFactor,
@@ -98,9 +99,10 @@ export class KafkaBus implements MessageBus {
               { name: 'retention.ms', value: String(this.options.busRetentionMs) },
               { name: 'max.message.bytes', value: String(this.options.maxPayloadBytes + RECORD_OVERHEAD) },
             ],
-          });
+          }), deadline, isUnreachable);
           // Start at the end of every partition: what was published before connect() is not ours.
-          for (const { partition, high } of await admin.fetchTopicOffsets(this.busTopic)) {
+          const ends = await retryTransient(() => a.fetchTopicOffsets(this.busTopic), deadline, isUnreachable);
+          for (const { partition, high } of ends) {
             if (!this.next.has(partition)) this.next.set(partition, high);
           }
           this.producer = kafka.producer({

@@ -53,3 +53,18 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () =>
     clearTimeout(timer);
   }
 }
+
+/**
+ * Run `fn` again while it fails because the cluster is not ready yet (no leader, broker just
+ * started), with a short growing pause, until `deadline` (ms since epoch). Other errors throw.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, deadline: number, isTransient: (err: unknown) => boolean): Promise<T> {
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

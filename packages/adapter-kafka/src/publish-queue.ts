@@ -33,6 +33,8 @@ export class PublishQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 50;
   private buffered = 0;
+  /** Buffered publishes taken out of the queue by a retry in flight; they still count against the bound. */
+  private retrying = 0;
 
   constructor(private readonly options: PublishQueueOptions) {}
 
@@ -43,7 +45,7 @@ export class PublishQueue {
   /** Resolves once the broker acknowledged it, or once it was buffered while offline. */
   publish(topic: string, payload: Uint8Array): Promise<void> {
     if (!this.online) {
-      if (this.queue.length >= this.options.bufferSize) {
+      if (this.queue.length + this.retrying >= this.options.bufferSize) {
         this.options.onEvent('dropped', 1);
         return Promise.reject(kafkaError('BUFFER_FULL', `broker unreachable and the publish buffer is full (${this.options.bufferSize})`));
       }
@@ -171,9 +173,11 @@ export class PublishQueue {
       return;
     }
     const batch = this.take();
+    this.retrying = batch.length;
     try {
       await this.options.send(batch);
     } catch (err) {
+      this.retrying = 0;
       this.queue.unshift(...batch);
       if (!isUnreachable(err)) {
         // Refused, not unreachable: drop this batch so it cannot block the rest forever.
@@ -184,6 +188,7 @@ export class PublishQueue {
       this.scheduleRetry();
       return;
     }
+    this.retrying = 0;
     this.buffered -= batch.length;
     this.options.onEvent('flushed', batch.length);
     this.online = true;
