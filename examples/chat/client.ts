@@ -1,7 +1,7 @@
 /**
  * A terminal chat client on the Switchyard SDK. Give it every node (or your load balancer):
  *
- *   npx tsx examples/chat/client.ts --name ada --url ws://127.0.0.1:4001/ws --url ws://127.0.0.1:4002/ws
+ *   node --conditions=@switchyard/source --import tsx examples/chat/client.ts --name ada --url ws://127.0.0.1:4001/ws --url ws://127.0.0.1:4002/ws
  *
  * Type a line to send it to the room; `/who` asks the node who is connected there.
  * `--say <text>` sends one line once connected; `--pin` stays on the first node (no redirects).

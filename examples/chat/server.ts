@@ -2,7 +2,7 @@
  * One chat node. Start as many as you like (each its own process) on the same Redis; put any
  * load balancer in front, or none: clients may connect to any node and follow its redirect.
  *
- *   REDIS_URL=redis://127.0.0.1:6379 PORT=4001 NODE_ID=chat-1 npx tsx examples/chat/server.ts
+ *   REDIS_URL=redis://127.0.0.1:6379 PORT=4001 NODE_ID=chat-1 node --conditions=@switchyard/source --import tsx examples/chat/server.ts
  */
 import { createCluster } from '@switchyard/core';
 import { createRedisAdapter } from '@switchyard/adapter-redis';
