@@ -54,6 +54,20 @@ describe('affinity', () => {
     expect(moved.reason).toBe('balancer');
   });
 
+  it('a suspected node is skipped until it heartbeats again, and a crashed one until it is declared dead', async () => {
+    const [a, b, c] = await cluster(['a', 'b', 'c']);
+    await a!.sessions.put(makeSession('s-2', 'c'), 60_000);
+    await c!.halt();
+    a!.suspect('c');
+    const p = await a!.place({ sessionId: 's-2' });
+    expect(p.node.id).not.toBe('c');
+    expect(a!.healthyNodes().map((n) => n.id)).toEqual(['a', 'b']);
+    a!.suspect('b'); // b is alive: its next heartbeat clears the suspicion
+    expect(a!.healthyNodes().map((n) => n.id)).toEqual(['a']);
+    await waitFor(() => a!.healthyNodes().some((n) => n.id === 'b'), 3000);
+    expect(b!.state).toBe('ready');
+  });
+
   it('region affinity prefers the region, then the nearest, then any', () => {
     const aff = new RegionAffinity({ nearest: { 'eu-west': ['eu-central', 'us-east'] } });
     const nodes = [makeNode('e1', { region: 'eu-central' }), makeNode('u1', { region: 'us-east' }), makeNode('w1', { region: 'eu-west' })];

@@ -63,6 +63,9 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly members = new Map<string, NodeInfo>();
   private readonly departed = new Set<string>();
   private readonly tombstones = new Map<string, number>();
+  /** Nodes reported as gone, until when; and the heartbeat time they were reported at. */
+  private readonly suspects = new Map<string, number>();
+  private readonly suspectedAt = new Map<string, number>();
   private readonly router: MessageRouter;
   private readonly planner: FailoverPlanner;
   private readonly queries: ClusterQueries;
@@ -163,7 +166,20 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   healthyNodes(): NodeInfo[] {
-    return this.nodes().filter(isHealthy);
+    const now = Date.now();
+    return this.nodes().filter((n) => isHealthy(n) && !((this.suspects.get(n.id) ?? 0) > now));
+  }
+
+  /**
+   * Someone (a client that lost its connection abnormally, a failed request) reports that a
+   * node seems gone. Placement skips it until it heartbeats again or `ttlMs` passes (default
+   * the node timeout), so clients of a crashed node are not sent back to it while the failure
+   * detector is still counting.
+   */
+  suspect(nodeId: string, ttlMs = this.config.nodeTimeoutMs): void {
+    if (nodeId === this.id || !this.members.has(nodeId)) return;
+    this.suspects.set(nodeId, Date.now() + ttlMs);
+    this.suspectedAt.set(nodeId, this.members.get(nodeId)?.updatedAt ?? 0);
   }
 
   isCoordinator(): boolean {
@@ -332,6 +348,11 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.departed.delete(node.id);
     if (this.tombstones.delete(node.id)) this.logger.info({ node: node.id }, 'dead node is back');
     this.members.set(node.id, node);
+    if (node.updatedAt > (this.suspectedAt.get(node.id) ?? Infinity)) {
+      // a heartbeat newer than the report: the node is alive after all
+      this.suspects.delete(node.id);
+      this.suspectedAt.delete(node.id);
+    }
     if (node.state === 'ready' || node.state === 'starting') this.planner.forget(node.id);
     if (!prev || prev.state === 'dead') this.emit('node:joined', node);
     else if (prev.updatedAt !== node.updatedAt || prev.state !== node.state) this.emit('node:updated', node, prev);

@@ -123,6 +123,8 @@ export interface ClusterNodeApi {
   /** Nodes in state `ready`. */
   healthyNodes(): NodeInfo[];
   isCoordinator(): boolean;
+  /** Skip a node that seems gone (e.g. a client lost it abnormally) until it heartbeats again. */
+  suspect(nodeId: string, ttlMs?: number): void;
 
   /** Set this node's public URL (known after listen) before or after start. */
   setUrl(url: string): void;
