@@ -61,8 +61,8 @@ export const nodeOptionsSchema = z
     rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
     /** Most messages replayed per room on a join or resume; more is reported as a gap. */
     maxReplay: z.number().int().min(0).default(1000),
-    /** Session TTL in the session store, ms. */
-    sessionTtlMs: z.number().int().min(1000).default(24 * 3600 * 1000),
+    /** Session TTL in the session store, ms (default: the cluster's `sessionTtlMs`). */
+    sessionTtlMs: z.number().int().min(100).optional(),
     /** Graceful shutdown: clients moved per batch, jitter between batches, and the default grace period. */
     drain: z.object({ batchSize: z.number().int().min(1).default(100), batchIntervalMs: z.number().int().min(0).default(50), graceMs: z.number().int().min(0).default(10_000) }).prefault({}),
     /** Serve /health, /ready, /metrics, /cluster, /route on the server we create (ignored when attached: mount `node.httpHandler`). */

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@switchyard/core/testing';
-import type { ClusterNode } from '@switchyard/core';
 import type { SwitchyardNode } from '../src/index.js';
 import { startNodes, TestClient, type Frame } from './helpers.js';
 
@@ -67,7 +66,7 @@ describe('addressing across three nodes', () => {
   it('a node holds bus interest only for what its sockets need and releases it when the last one leaves', async () => {
     nodes.push(...(await startNodes(['a', 'b'], { authenticate })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
-    const topics = (n: SwitchyardNode) => (n.cluster as ClusterNode).topics();
+    const topics = (n: SwitchyardNode) => n.cluster.topics();
     expect(topics(a)).not.toContain('all');
     const x = await join(a, 'ux', ['only-a']);
     const y = await join(a, 'uy', ['only-a']);

@@ -33,7 +33,7 @@ describe('HTTP endpoints and attaching', () => {
     expect(cluster.nodes.find((n) => n.id === 'a')?.url).toBe(a.url);
     expect(cluster.totals).toMatchObject({ nodes: 3, healthy: 3, capacity: 30_000 });
     const route = (await httpGet(b.url, `/route?session=${String(c1.welcome.session)}`)).json();
-    expect(route).toEqual({ url: a.url, node: 'a', reason: 'affinity' });
+    expect(route).toEqual({ url: a.url, node: 'a', reason: 'session' });
     const fresh = (await httpGet(b.url, '/route')).json() as { url: string; node: string };
     expect(nodes.map((n) => n.url)).toContain(fresh.url);
     expect((await httpGet(a.url, '/nothing')).status).toBe(404);

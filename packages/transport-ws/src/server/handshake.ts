@@ -50,15 +50,13 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
   const ours = stored && (stored.userId ?? undefined) === conn.userId ? stored : null;
 
   if (!hello.noRedirect && !node.draining) {
-    const pinned = ours && ours.nodeId !== node.id ? cluster.healthyNodes().find((n) => n.id === ours.nodeId) : undefined;
-    if (pinned?.url) return redirect(node, conn, pinned.url, 'affinity');
-    if (!ours) {
-      try {
-        const p = await cluster.place({ userId: conn.userId, sessionId: hello.session, ip: conn.ip, region: str(conn.params.region), key: str(conn.params.key) });
-        if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'affinity' ? 'affinity' : 'balancer');
-      } catch (err) {
-        node.logger.debug({ err }, 'placement failed; accepting locally');
-      }
+    try {
+      // core's place() sends a returning session to its node (reason `session`), then applies affinity, then the balancer.
+      // Only a session of this user steers placement.
+      const p = await cluster.place({ userId: conn.userId, sessionId: ours?.id, ip: conn.ip, region: str(conn.params.region), key: str(conn.params.key) });
+      if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
+    } catch (err) {
+      node.logger.debug({ err }, 'placement failed; accepting locally');
     }
   }
   if (conn.state !== 'open') return;
@@ -68,7 +66,7 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
   const wanted: Record<string, { offset?: number | undefined; epoch?: string | undefined }> =
     hello.rooms ?? Object.fromEntries(Object.entries(ours?.rooms ?? {}).map(([r, c]) => [r, { offset: c.epoch ? c.offset : undefined, epoch: c.epoch ?? undefined }]));
   const record: SessionRecord = { id: sessionId, nodeId: node.id, userId: conn.userId, rooms: {}, createdAt: ours?.createdAt ?? now, updatedAt: now, ...(ours?.data ? { data: ours.data } : {}) };
-  await cluster.sessions.put(record, options.sessionTtlMs).catch((err: unknown) => node.logger.warn({ err }, 'session store put failed'));
+  await cluster.sessions.put(record, node.sessionTtlMs).catch((err: unknown) => node.logger.warn({ err }, 'session store put failed'));
   conn.sessionId = sessionId;
   if (conn.state !== 'open') return;
 

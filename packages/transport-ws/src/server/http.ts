@@ -17,11 +17,6 @@ async function route(node: SwitchyardNode, q: URLSearchParams): Promise<{ status
   const { cluster } = node;
   const session = str(q.get('session'));
   const user = str(q.get('user'));
-  if (session) {
-    const rec = await cluster.sessions.get(session).catch(() => null);
-    const n = rec && (rec.userId === undefined || rec.userId === user) ? cluster.healthyNodes().find((x) => x.id === rec.nodeId) : undefined;
-    if (n) return { status: 200, body: { url: n.url, node: n.id, reason: 'affinity' } };
-  }
   try {
     const p = await cluster.place({ userId: user, sessionId: session, key: str(q.get('key')), region: str(q.get('region')) });
     return { status: 200, body: { url: p.node.url, node: p.node.id, reason: p.reason } };

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import {
   childLogger,
   historyStream,
-  isSwitchyardError,
   noopLogger,
   randomId,
   TypedEmitter,
@@ -92,6 +91,11 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     return this.cluster.id;
   }
 
+  /** Session TTL in the session store, ms: the `sessionTtlMs` option, else the cluster's. */
+  get sessionTtlMs(): number {
+    return this.options.sessionTtlMs ?? this.cluster.config.sessionTtlMs;
+  }
+
   /** The URL clients use to reach this node (known after `start()`). */
   get url(): string {
     return this._url;
@@ -128,6 +132,9 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
    */
   async start(): Promise<void> {
     if (this.phase !== 'new') throw wsError('CONFLICT', 'node already started');
+    const clusterPhase = this.cluster.phase;
+    if (clusterPhase === 'starting') throw wsError('CONFLICT', 'the cluster is starting: await its start() first, or leave starting it to node.start()');
+    if (clusterPhase === 'stopping' || clusterPhase === 'stopped') throw wsError('CLOSED', 'the cluster was stopped');
     this.phase = 'starting';
     const o = this.options;
     this.wss = new WebSocketServer({
@@ -160,10 +167,10 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
       this.cluster.on('deliver', this.onDeliver),
       this.cluster.on('control', this.onControl),
     );
-    try {
-      await this.cluster.start();
-    } catch (err) {
-      if (!isSwitchyardError(err, 'CONFLICT')) {
+    if (this.cluster.phase === 'new') {
+      try {
+        await this.cluster.start();
+      } catch (err) {
         await this.shutdownServer();
         this.phase = 'closed';
         throw err;
