@@ -26,6 +26,17 @@ interface Outgoing {
   payload: Uint8Array;
 }
 
+interface Queued {
+  out: Outgoing;
+  /** Set while a caller awaits the send; absent once the publish resolved as buffered. */
+  settle?: { resolve: () => void; reject: (err: unknown) => void };
+  /** Waited while disconnected (counted as flushed when sent). */
+  buffered: boolean;
+}
+
+/** Inline notifications sent in one statement (one transaction, one commit). */
+const MAX_BATCH = 200;
+
 interface Incoming {
   channel: string;
   topic: string;
@@ -61,7 +72,12 @@ export class PostgresBus implements MessageBus {
   private readonly topics = new Map<string, Set<HandlerEntry>>();
   private readonly channelTopics = new Map<string, Set<string>>();
   private readonly channelReady = new Map<string, Promise<void>>();
-  private readonly buffer: Outgoing[] = [];
+  /** Publishes not sent yet, in call order: waiting for a connection or for the batch in flight. */
+  private readonly outbox: Queued[] = [];
+  private pumping = false;
+  private seq = 0;
+  /** Entries of `outbox` that waited for a connection. */
+  private waiting = 0;
   private readonly inbox: Array<Incoming | null | Promise<Incoming | null>> = [];
   private draining = false;
 
@@ -113,9 +129,12 @@ export class PostgresBus implements MessageBus {
       pingIntervalMs: o.pingIntervalMs,
       onNotification: (channel, payload) => this.receive(channel, payload),
       onStatus: (s) => {
-        if (!this.closed && s !== 'idle') this.setStatus(s);
+        if (this.closed || s === 'idle') return;
+        this.setStatus(s);
+        if (s === 'connected') void this.pump(); // what waited goes first
       },
-      onReady: (client) => this.flush(client),
+      // Notifications are not durable anyway: do not wait for a WAL flush on every publish.
+      sessionSetup: ['SET synchronous_commit TO off'],
     });
     this.listener = listener;
     try {
@@ -155,56 +174,113 @@ export class PostgresBus implements MessageBus {
     }
     const out: Outgoing = { topic, channel: this.conn.names.channel('b', topic), payload };
     if (payload.byteLength < this.conn.options.bus.inlineLimitBytes) {
-      const text = JSON.stringify({ t: topic, d: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') });
+      // `s` keeps two equal payloads in one batch apart (NOTIFY folds duplicates within a transaction).
+      const data = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64');
+      const text = JSON.stringify({ t: topic, d: data, s: (this.seq = (this.seq + 1) % 1e9) });
       if (Buffer.byteLength(text) <= this.conn.options.bus.inlineLimitBytes) out.inline = text;
     }
-    const client = this.listener.client;
-    if (!client) return this.enqueue(out);
-    return this.send(this.listener, client, out);
+    if (!this.listener.client) {
+      this.buffer(out);
+      return;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.outbox.push({ out, settle: { resolve, reject }, buffered: false });
+      void this.pump();
+    });
   }
 
-  private enqueue(out: Outgoing): void {
-    if (this.buffer.length >= this.conn.options.bus.bufferSize) {
+  /** Keep a publish while disconnected, up to `bus.bufferSize`. */
+  private buffer(out: Outgoing): void {
+    if (this.waiting >= this.conn.options.bus.bufferSize) {
       this.count('publish_dropped');
-      throw new SwitchyardError('BUFFER_FULL', `bus disconnected and ${this.buffer.length} publishes already waiting`, { source: SOURCE });
+      throw new SwitchyardError('BUFFER_FULL', `bus disconnected and ${this.waiting} publishes already waiting`, { source: SOURCE });
     }
-    this.buffer.push(out);
+    this.outbox.push({ out, buffered: true });
+    this.waiting++;
     this.count('publish_buffered');
   }
 
-  private async send(listener: PgListener, client: pg.ClientBase, out: Outgoing): Promise<void> {
+  /**
+   * Send the outbox in order on the listen connection: runs of inline notifications go in one
+   * statement (one commit), a large payload goes alone (row insert + NOTIFY in one statement).
+   * When the connection drops mid-batch the batch goes back to the front, and its callers'
+   * publishes resolve as buffered.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
     try {
-      if (out.inline !== undefined) {
-        await listener.run(client, 'SELECT pg_notify($1, $2)', [out.channel, out.inline]);
-      } else {
-        const t = this.conn.names.table('bus_payloads');
-        await listener.run(
-          client,
-          `WITH ins AS (INSERT INTO ${t} (topic, payload) VALUES ($2, $3) RETURNING id)
-           SELECT pg_notify($1, json_build_object('r', ins.id::text)::text) FROM ins`,
-          [out.channel, out.topic, Buffer.from(out.payload.buffer, out.payload.byteOffset, out.payload.byteLength)],
-        );
+      for (;;) {
+        const listener = this.listener;
+        const client = listener?.client;
+        if (this.closed || !listener || !client || this.outbox.length === 0) return;
+        const batch = this.takeBatch();
+        try {
+          await this.sendBatch(listener, client, batch);
+        } catch (err) {
+          if (this.closed) {
+            for (const q of batch) q.settle?.reject(closedError('postgres bus'));
+            return;
+          }
+          if (isConnectionError(err)) {
+            this.outbox.unshift(...batch.map((q) => ({ ...q, settle: undefined, buffered: true })));
+            for (const q of batch) {
+              if (!q.buffered) {
+                this.waiting++;
+                this.count('publish_buffered');
+              }
+              q.settle?.resolve();
+            }
+            continue;
+          }
+          this.count('error');
+          this.waiting -= batch.filter((q) => q.buffered).length;
+          const mapped = mapPgError(err, 'publish', 'BUS_UNAVAILABLE');
+          for (const q of batch) {
+            if (q.settle) q.settle.reject(mapped);
+            else {
+              this.count('publish_dropped');
+              this.log.warn({ topic: q.out.topic, err: mapped.message }, 'buffered publish failed');
+            }
+          }
+          continue;
+        }
+        const flushed = batch.filter((q) => q.buffered).length;
+        this.waiting -= flushed;
+        if (flushed > 0) this.count('publish_flushed', flushed);
+        for (const q of batch) q.settle?.resolve();
       }
-    } catch (err) {
-      if (this.closed) throw closedError('postgres bus');
-      if (isConnectionError(err)) return this.enqueue(out);
-      this.count('error');
-      throw mapPgError(err, 'publish', 'BUS_UNAVAILABLE');
+    } finally {
+      this.pumping = false;
     }
   }
 
-  /** On a fresh connection: send what waited, in order (queued on the client synchronously). */
-  private flush(client: pg.ClientBase): void {
-    const waiting = this.buffer.splice(0);
-    const listener = this.listener;
-    if (waiting.length === 0 || !listener) return;
-    for (const out of waiting) {
-      this.send(listener, client, out).catch((err: unknown) => {
-        this.count('publish_dropped');
-        this.log.warn({ topic: out.topic, err: (err as Error).message }, 'buffered publish failed');
-      });
+  private takeBatch(): Queued[] {
+    const first = this.outbox[0] as Queued;
+    if (first.out.inline === undefined) return this.outbox.splice(0, 1);
+    let n = 1;
+    while (n < this.outbox.length && n < MAX_BATCH && (this.outbox[n] as Queued).out.inline !== undefined) n++;
+    return this.outbox.splice(0, n);
+  }
+
+  private async sendBatch(listener: PgListener, client: pg.ClientBase, batch: Queued[]): Promise<void> {
+    const first = (batch[0] as Queued).out;
+    if (first.inline === undefined) {
+      const t = this.conn.names.table('bus_payloads');
+      await listener.run(
+        client,
+        `WITH ins AS (INSERT INTO ${t} (topic, payload) VALUES ($2, $3) RETURNING id)
+         SELECT pg_notify($1, json_build_object('r', ins.id::text)::text) FROM ins`,
+        [first.channel, first.topic, Buffer.from(first.payload.buffer, first.payload.byteOffset, first.payload.byteLength)],
+      );
+    } else if (batch.length === 1) {
+      await listener.run(client, 'SELECT pg_notify($1, $2)', [first.channel, first.inline]);
+    } else {
+      await listener.run(client, 'SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [
+        batch.map((q) => q.out.channel),
+        batch.map((q) => q.out.inline as string),
+      ]);
     }
-    this.count('publish_flushed', waiting.length);
   }
 
   async subscribe(topic: string, handler: BusHandler): Promise<Subscription> {
@@ -340,7 +416,8 @@ export class PostgresBus implements MessageBus {
     this.topics.clear();
     this.channelTopics.clear();
     this.channelReady.clear();
-    this.buffer.length = 0;
+    for (const q of this.outbox.splice(0)) q.settle?.reject(closedError('postgres bus'));
+    this.waiting = 0;
     this.inbox.length = 0;
     if (hadListener) await this.conn.release();
     this.setStatus('closed');

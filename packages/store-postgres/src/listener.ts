@@ -14,6 +14,8 @@ export interface ListenerOptions {
   onStatus: (status: ConnectionStatus) => void;
   /** Runs on a fresh connection after every LISTEN is back, before the status turns `connected` (flush buffers here). */
   onReady?: (client: pg.ClientBase) => void;
+  /** Statements run on every new connection before LISTEN (fixed SQL, no configuration in it). */
+  sessionSetup?: string[];
 }
 
 /**
@@ -128,6 +130,7 @@ export class PgListener {
       if (this.current?.client === client) this.o.onNotification(msg.channel, msg.payload ?? '');
     });
     try {
+      for (const stmt of this.o.sessionSetup ?? []) await this.run(client, stmt);
       const channels = [...this.channels];
       for (const ch of channels) await this.run(client, `LISTEN ${quoteIdent(ch)}`);
       if (this.everConnected && channels.length > 0) this.o.count('resubscribe', channels.length);

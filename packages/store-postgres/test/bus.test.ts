@@ -51,6 +51,16 @@ describe.skipIf(!url)('PostgresBus over LISTEN/NOTIFY', () => {
     expect(got).toEqual(sent);
   });
 
+  it('delivers equal payloads published back to back (batched NOTIFYs are not folded)', async () => {
+    const [a, b] = [await open(), await open()];
+    const topic = unique('room.same');
+    let n = 0;
+    await b.subscribe(topic, () => n++);
+    await Promise.all(Array.from({ length: 300 }, () => a.publish(topic, bytes('same'))));
+    await waitFor(() => n === 300, 10_000);
+    expect(n).toBe(300);
+  });
+
   it('sweeps overflow rows after their retention', async () => {
     const a = await open({ sweepIntervalMs: 50, bus: { overflowRetentionMs: 100 } });
     const topic = unique('room.sweep');
