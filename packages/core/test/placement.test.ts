@@ -68,6 +68,15 @@ describe('affinity', () => {
     expect(b!.state).toBe('ready');
   });
 
+  it('probe() confirms a live node and suspects a silent one, with one question per node at a time', async () => {
+    const [a, b, c] = await cluster(['a', 'b', 'c']);
+    expect(await a!.probe('b')).toBe(true);
+    await c!.halt();
+    const answers = await Promise.all([a!.probe('c', 150), a!.probe('c', 150), a!.probe('c', 150)]);
+    expect(answers).toEqual([false, false, false]);
+    expect(a!.healthyNodes().map((n) => n.id)).toEqual(['a', 'b']);
+  });
+
   it('region affinity prefers the region, then the nearest, then any', () => {
     const aff = new RegionAffinity({ nearest: { 'eu-west': ['eu-central', 'us-east'] } });
     const nodes = [makeNode('e1', { region: 'eu-central' }), makeNode('u1', { region: 'us-east' }), makeNode('w1', { region: 'eu-west' })];

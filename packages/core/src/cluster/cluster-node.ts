@@ -22,6 +22,8 @@ import { ScalingAdvisor } from './scaling-advisor.js';
 import type { ClusterEvents, ClusterNodeApi, ClusterPhase, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
 
 export const COORDINATOR_LEASE = 'coordinator';
+/** Built-in query every node answers, used by `probe()`. */
+const PING_QUERY = 'switchyard.ping';
 
 export interface ClusterNodeDeps {
   config: ClusterConfig & { nodeId: string };
@@ -66,6 +68,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   /** Nodes reported as gone, until when; and the heartbeat time they were reported at. */
   private readonly suspects = new Map<string, number>();
   private readonly suspectedAt = new Map<string, number>();
+  private readonly probes = new Map<string, Promise<boolean>>();
   private readonly router: MessageRouter;
   private readonly planner: FailoverPlanner;
   private readonly queries: ClusterQueries;
@@ -126,6 +129,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       sendQuery: (q, node) => this.router.sendTo(q, node),
       sendReply: (r, to) => this.router.sendTo(r, to),
     });
+    this.queries.handle(PING_QUERY, () => true);
     const now = Date.now();
     this._self = {
       id: this.id,
@@ -176,6 +180,25 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
    * the node timeout), so clients of a crashed node are not sent back to it while the failure
    * detector is still counting.
    */
+  /**
+   * Ask a node whether it is alive; if it does not answer within `timeoutMs`, suspect it.
+   * Concurrent probes of one node share one question. Resolves true when it answered.
+   */
+  probe(nodeId: string, timeoutMs = 250): Promise<boolean> {
+    if (nodeId === this.id) return Promise.resolve(this._phase === 'running');
+    let p = this.probes.get(nodeId);
+    if (!p) {
+      p = this.queries.ask(PING_QUERY, null, [nodeId], timeoutMs).then((r) => {
+        this.probes.delete(nodeId);
+        const alive = r.results.length > 0;
+        if (!alive) this.suspect(nodeId);
+        return alive;
+      });
+      this.probes.set(nodeId, p);
+    }
+    return p;
+  }
+
   suspect(nodeId: string, ttlMs = this.config.nodeTimeoutMs): void {
     if (nodeId === this.id || !this.members.has(nodeId)) return;
     this.suspects.set(nodeId, Date.now() + ttlMs);

@@ -125,6 +125,8 @@ export interface ClusterNodeApi {
   isCoordinator(): boolean;
   /** Skip a node that seems gone (e.g. a client lost it abnormally) until it heartbeats again. */
   suspect(nodeId: string, ttlMs?: number): void;
+  /** Ask a node whether it is alive (one question per node at a time); suspect it if it does not answer in time. */
+  probe(nodeId: string, timeoutMs?: number): Promise<boolean>;
 
   /** Set this node's public URL (known after listen) before or after start. */
   setUrl(url: string): void;
