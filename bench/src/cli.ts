@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       if (!tty) log(`[${i + 1}/${runs.length}] ${tag} ...`);
       const r = await runOne(s, backends, addresses, (f, status) => bar?.update(i * 100 + Math.round(f * 100), { run: i + 1, label: tag, status }));
       bar?.update((i + 1) * 100, { run: i + 1, label: tag, status: r.ok ? 'done' : 'FAILED' });
-      if (!tty) log(`[${i + 1}/${runs.length}] ${tag}: ${r.ok ? 'ok' : `FAILED: ${r.error}`} (${r.wallSeconds.toFixed(1)} s)`);
+      if (!tty) log(`[${i + 1}/${runs.length}] ${tag}: ${r.ok ? 'ok' : `FAILED: ${r.error}`} (${r.wallSeconds.toFixed(1)} s; ${((Date.now() - started) / 1000).toFixed(1)} s since the first run)`);
       else if (!r.ok) log(`\n${tag} failed: ${r.error}`);
       results.push(r);
       writeFileSync(join(dir, 'runs', `${String(i + 1).padStart(3, '0')}-${s.scenario}-${s.system}.json`), JSON.stringify(r, null, 2));

@@ -186,11 +186,18 @@ export class Harness {
     }
   }
 
-  /** Stop everything: clients first, then nodes; whatever does not exit in time is killed. */
-  async close(): Promise<void> {
-    await Promise.all(this.clients.filter((c) => c.alive).map((c) => c.call('close', {}, 5000).catch(() => undefined)));
-    await Promise.all(this.servers.filter((c) => c.alive).map((c) => c.call('stop', {}, 8000).catch(() => undefined)));
-    await Promise.all(this.children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, 2000))])));
+  /**
+   * Stop everything. A benchmark needs no graceful shutdown (each run has its own namespace on
+   * the backends, cleaned afterwards), so by default clients and then nodes are killed at once:
+   * fast and bounded. `polite` asks every process to stop first (bounded too).
+   */
+  async close(polite = false): Promise<void> {
+    if (polite) {
+      await Promise.all(this.clients.filter((c) => c.alive).map((c) => c.call('close', {}, 5000).catch(() => undefined)));
+      await Promise.all(this.servers.filter((c) => c.alive).map((c) => c.call('stop', {}, 8000).catch(() => undefined)));
+      await Promise.all(this.children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, 2000).unref())])));
+    }
+    await Promise.all(this.clients.map((c) => c.kill()));
     await this.kill();
   }
 

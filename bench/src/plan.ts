@@ -54,7 +54,7 @@ export function plan(p: PlanInput): RunSettings[] {
   for (let rep = 0; rep < p.repeat; rep++) {
     for (const sc of p.scenarios) {
       if (sc === 'scale' && rep > 0 && p.all) continue;
-      const systems = (p.systems ?? systemsFor(sc, p.buses)).filter((s) => systemsFor(sc, BUSES as Bus[]).includes(s) || !p.all);
+      const systems = (p.systems ?? systemsFor(sc, p.buses)).filter((s) => systemsFor(sc, BUSES as Bus[]).includes(s));
       for (const system of systems) {
         const d = { ...DEFAULTS[sc], ...p.overrides };
         const nodes = system === 'ws' ? 1 : (d.nodes ?? 3);

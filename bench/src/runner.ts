@@ -40,13 +40,19 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
   });
   const base = { id, system: s.system, scenario: s.scenario, settings: s, startedAt: startedAt.toISOString() };
   try {
-    const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress }), deadline]);
-    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: true, ...out };
+    const phases: Array<[string, number]> = [];
+    const track = (f: number, status: string) => {
+      if (phases[phases.length - 1]?.[0] !== status) phases.push([status, Math.round((Date.now() - t) / 100) / 10]);
+      progress(f, status);
+    };
+    const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress: track }), deadline]);
+    phases.push(['done', Math.round((Date.now() - t) / 100) / 10]);
+    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`] };
   } catch (err) {
     return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
   } finally {
     clearTimeout(timer);
-    await Promise.race([h.close(), new Promise((r) => setTimeout(r, 20_000))]);
+    await Promise.race([h.close(), new Promise((r) => setTimeout(r, 20_000).unref())]);
     await h.kill();
     if (s.system.startsWith('switchyard-')) {
       await backends.cleanRedis(id);

@@ -3,8 +3,7 @@ import { round, type Scenario } from './context.js';
 /** Connect storm: how many connections per second one node accepts (handshake, session, room join included). */
 export const connectStorm: Scenario = async (ctx) => {
   const { h, s } = ctx;
-  await h.startServers({ nodes: 1 });
-  await h.startClients(s.clientProcesses);
+  await Promise.all([h.startServers({ nodes: 1 }), h.startClients(s.clientProcesses)]);
   ctx.progress(0.2, `opening ${s.clients} connections`);
   const r = await h.connect(h.specs(s.clients, () => ['storm']), { concurrency: 250 });
   const secs = (r.endedAt - r.startedAt) / 1000;

@@ -14,8 +14,7 @@ const pct = (xs: number[], p: number): number => {
 export const failover: Scenario = async (ctx) => {
   const { h, s } = ctx;
   const history = s.system.startsWith('switchyard-');
-  await h.startServers({ nodes: Math.max(2, s.nodes), history, clusterHeartbeatMs: 250, nodeTimeoutMs: 1000, heartbeatMs: 5000 });
-  await h.startClients(s.clientProcesses);
+  await Promise.all([h.startServers({ nodes: Math.max(2, s.nodes), history, clusterHeartbeatMs: 250, nodeTimeoutMs: 1000, heartbeatMs: 5000 }), h.startClients(s.clientProcesses)]);
   ctx.progress(0.15, `connecting ${s.clients} clients`);
   const room = history ? 'h-stream' : 'stream';
   const conn = await h.connect(h.specs(s.clients, () => [room]), { concurrency: 100, trackSeq: true, failover: true });
@@ -37,8 +36,9 @@ export const failover: Scenario = async (ctx) => {
   await h.waitForDeliveries(sent * s.clients, 2000, 15_000);
   const st = await h.clientStats(true);
   const cpu = await h.serverStats();
-  const dead = h.events.filter((e) => e.event === 'dead' && (e.data as { dead: string }).dead === victim.id).map((e) => (e.data as { at: number }).at - killAt);
+  const dead = h.events.filter((e) => e.event === 'dead' && (e.data as { dead: string }).dead === victim.id).map((e) => (e.data as { at: number }).at - killAt).filter((d) => d >= 0);
   const moved = st.traces.filter((t) => t.lostAt !== undefined);
+  const reconnected = moved.filter((t) => t.reconnectedAt !== undefined).map((t) => (t.reconnectedAt as number) - killAt);
   const back = moved.filter((t) => t.firstAfter !== undefined).map((t) => (t.firstAfter as number) - killAt);
   const lost = st.traces.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
   const lostMoved = moved.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
@@ -51,6 +51,8 @@ export const failover: Scenario = async (ctx) => {
       recovered_clients: back.length,
       never_recovered: moved.length - back.length,
       declared_dead_ms: dead.length ? round(Math.min(...dead), 0) : NaN,
+      reconnected_p50_ms: round(pct(reconnected, 50), 0),
+      reconnected_max_ms: reconnected.length ? round(Math.max(...reconnected), 0) : NaN,
       receiving_again_p50_ms: round(pct(back, 50), 0),
       receiving_again_p99_ms: round(pct(back, 99), 0),
       receiving_again_max_ms: back.length ? round(Math.max(...back), 0) : NaN,

@@ -19,8 +19,7 @@ interface PubReport {
 export async function publishAndMeasure(ctx: ScenarioContext, o: { roomsOf: (g: number) => string[]; rooms: string[]; steps: Step[]; membersOf: (room: string) => number }): Promise<ScenarioOutput & { pub: PubReport[]; stepWindows: Array<[number, number]> }> {
   const { h, s } = ctx;
   ctx.progress(0.05, 'starting nodes');
-  await h.startServers({ nodes: s.nodes });
-  await h.startClients(s.clientProcesses);
+  await Promise.all([h.startServers({ nodes: s.nodes }), h.startClients(s.clientProcesses)]);
   ctx.progress(0.15, `connecting ${s.clients} clients`);
   const conn = await h.connect(h.specs(s.clients, o.roomsOf), { concurrency: 100 });
   if (conn.connected < s.clients) throw new Error(`only ${conn.connected}/${s.clients} clients connected: ${JSON.stringify(conn.errors)}`);

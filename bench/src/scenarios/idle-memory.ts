@@ -4,8 +4,7 @@ import { round, sleep, type Scenario } from './context.js';
 export const idleMemory: Scenario = async (ctx) => {
   const { h, s } = ctx;
   const levels = [1000, 10_000, Math.min(19_000, Math.max(s.clients, 1000))].filter((l, i, a) => a.indexOf(l) === i && l <= Math.max(s.clients, 1000));
-  await h.startServers({ nodes: 1, heartbeatMs: 25_000 });
-  await h.startClients(s.clientProcesses);
+  await Promise.all([h.startServers({ nodes: 1, heartbeatMs: 25_000 }), h.startClients(s.clientProcesses)]);
   await sleep(500);
   const gc = () => (h.servers[0] as NonNullable<(typeof h.servers)[0]>).call<{ rss: number; heapUsed: number; external: number }>('gc');
   const base = await gc();
