@@ -70,6 +70,8 @@ export class Connection implements Flushable {
   private held = true;
   private inflight = 0;
   private readonly queue: SendQueue;
+  /** permessage-deflate: messages from this many bytes are compressed (undefined: compression off). */
+  private readonly deflateThreshold: number | undefined;
   private readonly messageListeners: MessageListener[] = [];
   private readonly closeListeners: CloseListener[] = [];
 
@@ -85,6 +87,7 @@ export class Connection implements Flushable {
   ) {
     const o = host.options;
     this.queue = new SendQueue(o.sendQueue.maxMessages);
+    this.deflateThreshold = o.perMessageDeflate ? o.perMessageDeflate.threshold : undefined;
     this.bucket = o.rateLimit ? new TokenBucket(o.rateLimit.messagesPerSecond, o.rateLimit.burst) : undefined;
   }
 
@@ -246,7 +249,11 @@ export class Connection implements Flushable {
 
   private write(data: string): void {
     this.inflight++;
-    this.ws.send(data, this.onWritten);
+    const t = this.deflateThreshold;
+    if (t === undefined) return this.ws.send(data, this.onWritten);
+    // ws applies its threshold only without context takeover; decide per message here
+    const n = data.length;
+    this.ws.send(data, { compress: n >= t || (n * 3 >= t && Buffer.byteLength(data) >= t) }, this.onWritten);
   }
 
   private readonly onWritten = (): void => {

@@ -23,7 +23,8 @@ import { createHttpHandler, type HttpHandler } from './http.js';
 import { TransportMetrics } from './metrics.js';
 import { IpLimiter } from './rate-limit.js';
 import { LocalIndex } from './rooms.js';
-import { addresses, Sender } from './sender.js';
+import { addresses, nodeOfConnection, Sender } from './sender.js';
+import { CloseCode, fitReason } from './close-codes.js';
 import { handleUpgrade } from './upgrade.js';
 import { joinRoom, leaveRoom } from './membership.js';
 import { closeSession } from './handshake.js';
@@ -278,13 +279,25 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
       void moveConnections(this, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
     } else if (env.action === 'rebalance') {
       const n = typeof env.args.connections === 'number' ? Math.floor(env.args.connections) : 0;
-      const target = typeof env.args.to === 'string' ? this.cluster.nodes().find((x) => x.id === env.args.to) : undefined;
-      if (n > 0) void moveConnections(this, [...this.index.connections.values()].slice(0, n), 'rebalance', target?.url).catch(() => undefined);
+      const target = typeof env.args.to === 'string' ? this.cluster.healthyNodes().find((x) => x.id === env.args.to && x.id !== this.id && x.url) : undefined;
+      const open = [...this.index.connections.values()].filter((c) => c.state === 'open');
+      if (n > 0 && !this._draining) void moveConnections(this, open.slice(0, n), 'rebalance', target ? { id: target.id, url: target.url } : undefined).catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
     } else if (env.action === 'disconnect') {
       const id = env.args.connectionId;
-      if (typeof id === 'string') this.index.connections.get(id)?.close(1000, 'disconnected');
+      const code = typeof env.args.code === 'number' && (env.args.code === 1000 || (env.args.code >= 4000 && env.args.code <= 4999)) ? env.args.code : CloseCode.Normal;
+      const reason = typeof env.args.reason === 'string' ? env.args.reason : 'disconnected';
+      if (typeof id === 'string') this.index.connections.get(id)?.close(code, fitReason(reason));
     }
   };
+
+  /**
+   * Close one connection wherever it is in the cluster (a control notice to the node that
+   * holds it). `code`: 1000 (default) or an application code 4000-4999; `reason` at most 123 bytes.
+   */
+  async disconnect(connectionId: string, options: { code?: number; reason?: string } = {}): Promise<void> {
+    const args = { connectionId, ...(options.code !== undefined ? { code: options.code } : {}), ...(options.reason !== undefined ? { reason: options.reason } : {}) };
+    await this.cluster.control('disconnect', args, nodeOfConnection(connectionId));
+  }
 
   // ---------------------------------------------------------------- ConnectionHost
 
