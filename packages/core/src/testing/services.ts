@@ -60,6 +60,14 @@ async function resolveService(name: ServiceName): Promise<string | undefined> {
   const fromEnv = process.env[spec.env];
   if (fromEnv) return fromEnv;
   if (await answers(spec.host, spec.port)) return spec.local;
+  if ((await containerRuntime()) && name === 'kafka') {
+    // A plain container would advertise its internal address; the Kafka module maps listeners right.
+    const mod = (await import('@testcontainers/kafka')) as unknown as {
+      KafkaContainer: new (image: string) => { withKraft(): { start(): Promise<{ getHost(): string; getMappedPort(p: number): number }> } };
+    };
+    const started = await new mod.KafkaContainer('confluentinc/cp-kafka:7.6.1').withKraft().start();
+    return `${started.getHost()}:${started.getMappedPort(9093)}`;
+  }
   if (await containerRuntime()) {
     const tc = (await import('testcontainers')) as unknown as {
       GenericContainer: new (image: string) => {
