@@ -5,6 +5,7 @@
 export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
 export { Connection, type Ack, type MessageListener, type CloseListener } from './server/connection.js';
 export { Sender, type SendOptions, nodeOfConnection } from './server/sender.js';
+export { PresenceQueries, type RoomMember, type RoomMembers, type ConnectionCount, type PresenceOptions } from './server/presence.js';
 export { jwtAuth, tokenFromRequest, type AuthContext, type AuthResult } from './server/auth.js';
 export { CloseCode, closeCodeName } from './server/close-codes.js';
 export type { HttpHandler } from './server/http.js';

@@ -61,6 +61,8 @@ export const nodeOptionsSchema = z
     rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
     /** Most messages replayed per room on a join or resume; more is reported as a gap. */
     maxReplay: z.number().int().min(0).default(1000),
+    /** Default timeout of cluster-wide presence queries (`roomMembers`, `connectionCount`), ms. */
+    queryTimeoutMs: z.number().int().min(1).max(60_000).default(1000),
     /** Session TTL in the session store, ms (default: the cluster's `sessionTtlMs`). */
     sessionTtlMs: z.number().int().min(100).optional(),
     /** Graceful shutdown: clients moved per batch, jitter between batches, and the default grace period. */

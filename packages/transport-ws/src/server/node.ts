@@ -28,6 +28,7 @@ import { CloseCode, fitReason } from './close-codes.js';
 import { handleUpgrade } from './upgrade.js';
 import { joinRoom, leaveRoom } from './membership.js';
 import { closeSession } from './handshake.js';
+import { presenceHandlers, PresenceQueries, toConnectionCount, toRoomMembers, type ConnectionCount, type PresenceOptions, type RoomMembers } from './presence.js';
 
 export interface SwitchyardNodeEvents {
   /** A client completed the hello (welcome sent). */
@@ -167,6 +168,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     this.unsubscribe.push(
       this.cluster.on('deliver', this.onDeliver),
       this.cluster.on('control', this.onControl),
+      ...Object.entries(presenceHandlers(this.index)).map(([name, handler]) => this.cluster.onQuery(name, handler)),
     );
     if (this.cluster.phase === 'new') {
       try {
@@ -225,6 +227,25 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     if (!this.cluster.history) return false;
     const h = this.options.rooms.history;
     return typeof h === 'function' ? h(room) : h;
+  }
+
+  // ---------------------------------------------------------------- presence
+
+  /**
+   * Who is in `room` across the cluster: every node is asked (a cluster-wide query) and the
+   * call never waits longer than `timeoutMs`. Nodes that are slow, dead, older or failing are
+   * listed in `missing` and their members left out; `complete` is true when every node answered.
+   */
+  async roomMembers(room: string, options: PresenceOptions = {}): Promise<RoomMembers> {
+    if (typeof room !== 'string' || room.length === 0) throw wsError('CONFIG_INVALID', 'room must be a non-empty string');
+    const r = await this.cluster.query(PresenceQueries.roomMembers, { room }, { timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs });
+    return toRoomMembers(r);
+  }
+
+  /** Open connections across the cluster, per node, asked of every node like `roomMembers` (partial when some did not answer). */
+  async connectionCount(options: PresenceOptions = {}): Promise<ConnectionCount> {
+    const r = await this.cluster.query(PresenceQueries.stats, null, { timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs });
+    return toConnectionCount(r);
   }
 
   // ---------------------------------------------------------------- delivery
