@@ -4,12 +4,13 @@
  */
 export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
 export { Connection, type Ack, type MessageListener, type CloseListener } from './server/connection.js';
-export { Sender, type SendOptions, nodeOfConnection } from './server/sender.js';
+export { Sender, type SendOptions, type Publisher, nodeOfConnection } from './server/sender.js';
+export { createEmitter, Emitter } from './emitter/emitter.js';
 export { PresenceQueries, type RoomMember, type RoomMembers, type ConnectionCount, type PresenceOptions } from './server/presence.js';
 export { jwtAuth, tokenFromRequest, type AuthContext, type AuthResult } from './server/auth.js';
 export { CloseCode, closeCodeName } from './server/close-codes.js';
 export type { HttpHandler } from './server/http.js';
-export { nodeOptionsSchema, jwtOptionsSchema, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
+export { nodeOptionsSchema, jwtOptionsSchema, emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
 export {
   WIRE_VERSION,
   SUBPROTOCOL,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { parseConfig, type ClusterNodeApi, type Logger } from '@switchyard/core';
+import { parseConfig, type ClusterNodeApi, type HistoryStore, type Logger, type MessageBus } from '@switchyard/core';
 import { z } from 'zod';
 import type { AuthContext, AuthResult } from './server/auth.js';
 
@@ -102,3 +102,26 @@ export const jwtOptionsSchema = z
   .refine((o) => (o.secret === undefined) !== (o.jwksUrl === undefined), { message: 'give exactly one of secret or jwksUrl', path: ['secret'] });
 
 export type JwtOptionsInput = z.input<typeof jwtOptionsSchema>;
+
+const port = <T>(what: string, methods: string[]) =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), `${what} must implement ${methods.join(', ')}`);
+
+/** Options of `createEmitter`: a publish-only sender for processes that are not nodes (workers, serverless functions). */
+export const emitterOptionsSchema = z.object({
+  /** The cluster's message bus (an adapter instance, e.g. the Redis or NATS bus). */
+  bus: port<MessageBus>('bus', ['publish', 'connect', 'close']),
+  /** The cluster's history store, for room sends with `{ history: true }`. */
+  history: port<HistoryStore>('history', ['append', 'connect', 'close']).optional(),
+  /** The cluster key the nodes sign and check envelopes with (`clusterKey` of `createCluster`). */
+  clusterKey: z.string().min(16, 'at least 16 characters').optional(),
+  /** Sender id in the envelopes (`from`); must differ from every node id. Default `emitter-<random>`. */
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'id must be 1-64 characters from A-Z a-z 0-9 _ . : -').optional(),
+  /** Rooms whose sends go to history by default: true, or a predicate per room (as the nodes' `rooms.history`). */
+  rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
+  /** Close the bus and history store on `close()` (default true, like a cluster's ports); false when you share them. */
+  closePorts: z.boolean().default(true),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', 'logger must be pino-compatible').optional(),
+});
+
+export type EmitterOptionsInput = z.input<typeof emitterOptionsSchema>;
+export type EmitterOptions = z.output<typeof emitterOptionsSchema>;

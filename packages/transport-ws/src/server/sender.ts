@@ -1,4 +1,7 @@
 import { toAll, toConnection, toNode, toRoom, toUser, type Address, type ClusterNodeApi, type PublishResult } from '@switchyard/core';
+
+/** What a Sender publishes through: a cluster node, or a publish-only emitter. */
+export type Publisher = Pick<ClusterNodeApi, 'publish'>;
 import type { Priority, WireMessage } from '../protocol/frames.js';
 
 export interface SendOptions {
@@ -20,7 +23,7 @@ export const nodeOfConnection = (connectionId: string): string | undefined => {
  */
 export class Sender {
   constructor(
-    private readonly cluster: ClusterNodeApi,
+    private readonly cluster: Publisher,
     private readonly address: Address,
     private readonly historyDefault: boolean,
     private readonly excluded: readonly string[] = [],
