@@ -35,6 +35,7 @@ export interface ClientStats {
 export interface ConnectReport {
   connected: number;
   failed: number;
+  notTried?: number;
   errors: Record<string, number>;
   startedAt: number;
   endedAt: number;
@@ -115,13 +116,13 @@ export class Harness {
   }
 
   /** Spread specs over the client processes and connect them all; totals of every process. */
-  async connect(specs: ClientSpec[], o: { concurrency?: number; trackSeq?: boolean; failover?: boolean; handshakeTimeoutMs?: number } = {}): Promise<ConnectReport> {
+  async connect(specs: ClientSpec[], o: { concurrency?: number; trackSeq?: boolean; failover?: boolean; handshakeTimeoutMs?: number; budgetMs?: number } = {}): Promise<ConnectReport> {
     const parts = this.clients.map((_, i) => specs.filter((_, g) => g % this.clients.length === i));
     const reports = await Promise.all(
       this.clients.map((c, i) =>
         c.call<ConnectReport>(
           'connect',
-          { system: this.system, specs: parts[i], concurrency: o.concurrency ?? 100, trackSeq: o.trackSeq ?? false, failover: o.failover ?? false, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000 },
+          { system: this.system, specs: parts[i], concurrency: o.concurrency ?? 100, trackSeq: o.trackSeq ?? false, failover: o.failover ?? false, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000, budgetMs: o.budgetMs },
           600_000,
         ),
       ),
@@ -131,6 +132,7 @@ export class Harness {
     return {
       connected: sum(reports.map((r) => r.connected)),
       failed: sum(reports.map((r) => r.failed)),
+      notTried: sum(reports.map((r) => r.notTried ?? 0)),
       errors,
       startedAt: Math.min(...reports.map((r) => r.startedAt)),
       endedAt: Math.max(...reports.map((r) => r.endedAt)),

@@ -52,6 +52,10 @@ export function connectSwitchyard(spec: ClientSpec, trace: ClientTrace, onMessag
     if (trace.lostAt === undefined) trace.lostAt = now();
   });
   client.on('error', () => undefined);
+  // messages to everyone / a user / a connection (room messages come through their room below)
+  client.on('message', (m) => {
+    if (m.room === undefined) onMessage(m.data as Payload, node);
+  });
   const welcomed = new Promise<void>((resolve) => void client.once('connected', () => resolve()));
   const joins = spec.rooms.map(
     (name) =>

@@ -12,6 +12,8 @@ interface ConnectArgs extends DriverOptions {
   /** Connection attempts in flight at once. */
   concurrency: number;
   trackSeq: boolean;
+  /** Stop starting new connections after this long (ms); what connected by then stays. */
+  budgetMs?: number;
 }
 
 async function connect(args: ConnectArgs) {
@@ -23,7 +25,8 @@ async function connect(args: ConnectArgs) {
   const errors: Record<string, number> = {};
   const times: number[] = [];
   const worker = async () => {
-    while (next < args.specs.length) {
+    const stopAt = args.budgetMs ? started + args.budgetMs : Infinity;
+    while (next < args.specs.length && now() < stopAt) {
       const i = next++;
       const spec = args.specs[i] as ClientSpec;
       const trace = recorder.add(i);
@@ -40,7 +43,7 @@ async function connect(args: ConnectArgs) {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, args.specs.length)) }, worker));
   times.sort((a, b) => a - b);
-  return { connected, failed: args.specs.length - connected, errors, startedAt: started, endedAt: now(), p50ms: times[Math.floor(times.length / 2)] ?? 0, p99ms: times[Math.floor(times.length * 0.99)] ?? 0 };
+  return { connected, failed: next - connected, notTried: args.specs.length - next, errors, startedAt: started, endedAt: now(), p50ms: times[Math.floor(times.length / 2)] ?? 0, p99ms: times[Math.floor(times.length * 0.99)] ?? 0 };
 }
 
 serve({

@@ -144,7 +144,7 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
       why:
         met === false
           ? (max ?? 0) > 1000
-            ? `Some clients took longer than 1 s: ${fmt(f?.metrics.clients_on_killed_node)} clients reconnect at once onto 2 nodes on 2 cores, each doing a hello, a session write and a history replay; the slowest wait behind that queue. What would close it: a wider reconnect jitter window on the SDK or a faster resume path (batching session writes).`
+            ? `Clients reconnect as soon as the socket drops (reconnected p50 ${fmt(f?.metrics.reconnected_p50_ms)} ms, while the node is declared dead after ${fmt(f?.metrics.declared_dead_ms)} ms), but until the dead node is declared dead its sessions still name it, so a surviving node answers the resuming hello with an affinity redirect back to the dead node; the client bounces (redirect, refused dial, backoff) until maxRedirects lets it stay, and ${fmt(f?.metrics.clients_on_killed_node)} clients doing this at once on 2 shared cores stretch the tail. What would close it: the SDK telling the node which node it just lost (or never following a redirect to a URL whose dial just failed), so the surviving node accepts the resume at once; the replay from history already makes it lossless.`
             : `Messages were lost or clients did not come back: see the run JSON (traces) for which.`
           : '',
     });
@@ -205,7 +205,7 @@ export function resultsMarkdown(aggs: Aggregate[], meta: Meta): string {
     `- When: ${meta.when} (${meta.minutes.toFixed(1)} minutes of machine time)`,
     `- Machine: ${meta.machine}. Every process (nodes, clients, Redis, NATS, Postgres, Kafka) shares these cores, and other engineers' test suites ran on the same machine now and then during the run.`,
     `- Command: \`${meta.command}\``,
-    `- Figures: medians of ${meta.repeat} run(s) of each scenario and system (scale: one run).`,
+    `- Figures: medians of ${meta.repeat} run(s) of each scenario and system (idle memory and scale: one run each).`,
     `- Versions: ${ver}`,
     ...(Object.keys(meta.skipped).length ? [`- Not measured: ${Object.entries(meta.skipped).map(([b, why]) => `${b} (${why})`).join('; ')}`] : []),
     '',
