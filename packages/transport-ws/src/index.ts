@@ -3,6 +3,7 @@
  * `@switchyard/transport-ws/client`; the wire protocol is docs/protocol.md.
  */
 export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
+export type { SignalHandle, SignalOptions } from './server/signals.js';
 export { Connection, type Ack, type MessageListener, type CloseListener } from './server/connection.js';
 export { Sender, type SendOptions, type Publisher, nodeOfConnection } from './server/sender.js';
 export { createEmitter, Emitter } from './emitter/emitter.js';

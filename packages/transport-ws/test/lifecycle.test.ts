@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCluster, MemoryHub, type ClusterNode } from '@switchyard/core';
 import { createNode, type SwitchyardNode } from '../src/index.js';
-import { TestClient } from './helpers.js';
+import { waitFor } from '@switchyard/core/testing';
+import { httpGet, startNodes, TestClient, type Frame } from './helpers.js';
 
 const nodes: SwitchyardNode[] = [];
 const clusters: ClusterNode[] = [];
 const clients: TestClient[] = [];
+const removers: Array<() => void> = [];
 afterEach(async () => {
+  for (const r of removers.splice(0)) r();
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(nodes.splice(0).map((n) => n.close({ graceMs: 0 })));
   await Promise.all(clusters.splice(0).map((c) => c.stop()));
@@ -42,5 +45,53 @@ describe('node lifecycle on the cluster phase', () => {
     const c = createNode({ cluster: stopped, port: 0 });
     await expect(c.start()).rejects.toMatchObject({ code: 'CLOSED' });
     expect(c.httpServer).toBeUndefined(); // refused before any I/O
+  });
+});
+
+/** Resolves with the promise's value, or rejects when it takes longer than `ms`. */
+const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)));
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+};
+
+describe('closing on SIGTERM', () => {
+  it('the handler: /ready 503 and upgrades refused at once, every client gets a hint and 1012, done within the grace period even with a client that never reads', async () => {
+    nodes.push(...(await startNodes(['a', 'b', 'c'], { drain: { batchSize: 2, batchIntervalMs: 100, graceMs: 30_000 }, closeTimeoutMs: 60_000 })));
+    const [a, b, c] = nodes as [SwitchyardNode, SwitchyardNode, SwitchyardNode];
+    const before = process.listenerCount('SIGTERM');
+    const handle = c.closeOnSignals({ graceMs: 1500, signals: ['SIGTERM'] });
+    removers.push(handle.remove);
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+
+    const movers = await Promise.all(Array.from({ length: 6 }, () => TestClient.connect(c.url, { noRedirect: true })));
+    const stuck = await TestClient.connect(c.url, { noRedirect: true });
+    clients.push(...movers.map((x) => x.client), stuck.client);
+    const socket = (stuck.client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause(); // never reads the close frame, so never completes the close handshake
+
+    const closing = handle.handler('SIGTERM');
+    expect(c.ready).toBe(false);
+    expect(c.accepting).toBe(false);
+    const ready = await httpGet(c.url, '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toEqual({ status: 'draining' });
+    await expect(TestClient.open(c.url)).rejects.toMatchObject({ status: 503 });
+
+    await Promise.all(movers.map((x) => waitFor(() => x.client.closed, 3000)));
+    const others = [a.url, b.url];
+    for (const x of movers) {
+      const hint = x.client.frames.find((f) => f.t === 'redirect') as Frame;
+      expect(hint).toMatchObject({ reason: 'draining' });
+      expect(others).toContain(hint.url);
+      expect(x.client.closed).toEqual({ code: 1012, reason: hint.url });
+    }
+    await within(closing, 1500 + 1500); // the grace period plus a margin for the cluster to deregister: it must not wait for the stuck client
+    expect(c.cluster.phase).toBe('stopped');
+    expect(process.listenerCount('SIGTERM')).toBe(before); // removed once closed
+    expect(await handle.handler('SIGTERM')).toBeUndefined(); // a second signal: same (finished) close
+    socket.resume();
+    await waitFor(() => stuck.client.closed, 3000);
+    await waitFor(() => !a.cluster.healthyNodes().some((n) => n.id === 'c'), 3000);
   });
 });

@@ -40,6 +40,11 @@ export async function moveConnections(node: SwitchyardNode, conns: Connection[],
       if (pause >= 1) await new Promise((r) => setTimeout(r, pause));
     }
     const batch = conns.slice(b * batchSize, (b + 1) * batchSize).filter((c) => c.state !== 'closed' && c.state !== 'closing');
+    if (Date.now() >= deadline) {
+      // out of time: no placement round trips, just 1012 (the client retries its next URL at once)
+      for (const c of batch) c.close(CloseCode.ServiceRestart, '');
+      continue;
+    }
     const targets = await Promise.all(batch.map((c) => (c.state === 'open' ? (to ?? targetFor(node, c)) : undefined)));
     const assignments: Record<string, string> = {};
     batch.forEach((c, i) => {

@@ -28,6 +28,7 @@ import { CloseCode, fitReason } from './close-codes.js';
 import { handleUpgrade } from './upgrade.js';
 import { joinRoom, leaveRoom } from './membership.js';
 import { closeSession } from './handshake.js';
+import { closeOnSignals, type SignalHandle, type SignalOptions } from './signals.js';
 import { presenceHandlers, PresenceQueries, toConnectionCount, toRoomMembers, type ConnectionCount, type PresenceOptions, type RoomMembers } from './presence.js';
 
 export interface SwitchyardNodeEvents {
@@ -381,13 +382,23 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     return this.closing;
   }
 
+  /**
+   * Close gracefully on SIGTERM/SIGINT (Kubernetes, systemd, Ctrl-C): from the signal on,
+   * `/ready` answers 503 and upgrades are refused; clients get a redirect hint and 1012 in
+   * jittered batches; everything finishes within `graceMs`. Returns the installed handler
+   * (call it directly in tests) and `remove()`.
+   */
+  closeOnSignals(options: SignalOptions = {}): SignalHandle {
+    return closeOnSignals(this, options);
+  }
+
   private async doClose(graceMs: number): Promise<void> {
     const wasRunning = this.phase === 'running';
     this._draining = true;
     this.phase = 'closing';
     const deadline = Date.now() + graceMs;
     if (wasRunning) {
-      await this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed'));
+      await untilDeadline(this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed')), deadline);
       await moveConnections(this, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
       await this.waitForSockets(deadline);
     }
@@ -417,6 +428,14 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
   }
+}
+
+/** Resolves when `p` settles or `deadline` passes, whichever comes first. */
+async function untilDeadline(p: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([p, late]);
+  clearTimeout(timer);
 }
 
 /** Create a node (no I/O): `const node = createNode({ cluster, port: 3000 }); await node.start();` */
