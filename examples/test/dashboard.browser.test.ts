@@ -80,6 +80,8 @@ describe.skipIf(!chromiumPath)('demo dashboard in Chromium', () => {
     await waitFor(async () => (await page.locator('.log li', { hasText: `${victim}: stopped and deregistered` }).count()) > 0, 'the stop in the event log');
     await waitFor(async () => (await page.locator('article.node[data-state="ready"]').count()) === 2, 'two ready nodes left');
 
+    // Let the simulated users' traffic show in the rates and latencies before the screenshot.
+    await waitFor(async () => (await page.locator('[data-testid="total-e2e"] .v').textContent()) !== '– / –', 'latency figures on the page', 20_000, 250);
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'dashboard.png'), fullPage: true });
     expect(errors).toEqual([]);
