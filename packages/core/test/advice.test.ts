@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ScalingAdvisor, clusterConfigSchema, emptyLoad, parseConfig, planRebalance } from '../src/index.js';
-import { makeNode } from '../src/testing/index.js';
+import { MemoryHub, ScalingAdvisor, clusterConfigSchema, createCluster, emptyLoad, parseConfig, planRebalance } from '../src/index.js';
+import { makeNode, waitFor } from '../src/testing/index.js';
 
 const nodesAt = (fill: number[], capacity = 100) =>
   fill.map((f, i) => makeNode(`n${i}`, { capacity, load: { ...emptyLoad(), connections: Math.round(f * capacity) } }));
@@ -53,5 +53,35 @@ describe('rebalance advice', () => {
     expect(moved).toBe(50); // 90 -> 40 (the average fill)
     expect(planRebalance(nodesAt([0.5, 0.45, 0.55]), 0.2)).toBeNull();
     expect(planRebalance(nodesAt([0.9]), 0.2)).toBeNull();
+  });
+});
+
+describe('rebalance and scaling advice in a running cluster', () => {
+  it('the coordinator advises moving connections off a full node, tells that node, and waits while membership settles', async () => {
+    const hub = new MemoryHub();
+    const opts = { hub, heartbeatIntervalMs: 50, nodeTimeoutMs: 300, capacity: 1000, rebalance: { threshold: 0.2, intervalMs: 50 }, scaling: { enabled: false } };
+    const a = createCluster({ ...opts, nodeId: 'a' });
+    const b = createCluster({ ...opts, nodeId: 'b' });
+    const c = createCluster({ ...opts, nodeId: 'c' });
+    try {
+      a.setLoadSource(() => ({ connections: 900 }));
+      await Promise.all([a.start(), b.start(), c.start()]);
+      await c.drain();
+      const coordinator = await waitFor(() => [a, b].find((n) => n.isCoordinator()), 3000);
+      const advice: unknown[] = [];
+      coordinator.on('rebalance', (x) => advice.push(x));
+      // c is draining: no advice while it is
+      const quiet = Date.now() + 300;
+      await waitFor(() => Date.now() > quiet, 2000, 25);
+      expect(advice).toEqual([]);
+      await c.stop();
+      const notices: unknown[] = [];
+      a.on('control', (e) => e.action === 'rebalance' && notices.push(e.args));
+      await waitFor(() => advice.length > 0 && notices.length > 0, 3000);
+      expect(advice[0]).toMatchObject({ moves: [{ from: 'a', to: 'b', connections: 450 }] });
+      expect(notices[0]).toEqual({ connections: 450, to: 'b' });
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
+    }
   });
 });

@@ -69,6 +69,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly suspects = new Map<string, number>();
   private readonly suspectedAt = new Map<string, number>();
   private readonly probes = new Map<string, Promise<boolean>>();
+  /** When a node last joined, left, died or changed state (rebalance advice waits for it to settle). */
+  private membershipChangedAt = 0;
   private readonly router: MessageRouter;
   private readonly planner: FailoverPlanner;
   private readonly queries: ClusterQueries;
@@ -356,6 +358,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       if (e.reason === 'shutdown') this.departed.add(e.nodeId);
       if (e.reason === 'shutdown' && this.members.has(e.nodeId)) {
         this.members.delete(e.nodeId);
+        this.membershipChangedAt = Date.now();
         this.emit('node:left', e.nodeId, 'shutdown');
         this.updateNodeMetrics();
       }
@@ -377,6 +380,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       this.suspectedAt.delete(node.id);
     }
     if (node.state === 'ready' || node.state === 'starting') this.planner.forget(node.id);
+    if (!prev || prev.state !== node.state) this.membershipChangedAt = Date.now();
     if (!prev || prev.state === 'dead') this.emit('node:joined', node);
     else if (prev.updatedAt !== node.updatedAt || prev.state !== node.state) this.emit('node:updated', node, prev);
     this.updateNodeMetrics();
@@ -406,6 +410,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       if (id === this.id || seen.has(id) || node.state === 'dead') continue;
       if (this.departed.has(id)) {
         this.members.delete(id);
+        this.membershipChangedAt = Date.now();
         this.emit('node:left', id, 'shutdown');
         continue;
       }
@@ -414,6 +419,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       this.tombstones.set(id, now);
       this.metrics.nodeDeaths.inc();
       this.logger.warn({ node: id }, 'node declared dead: no heartbeat within the node timeout');
+      this.membershipChangedAt = Date.now();
       this.emit('node:left', id, 'timeout');
       this.emit('node:dead', dead);
     }
@@ -471,6 +477,11 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   private adviseRebalance(): void {
     if (!this.isCoordinator()) return;
+    // Loads in the registry lag by a heartbeat: while membership moves (a node starting or
+    // draining, or one that joined, left or changed state in the last two heartbeats) the
+    // advice would chase numbers that are about to change.
+    const settling = this.nodes().some((n) => n.state === 'starting' || n.state === 'draining');
+    if (settling || Date.now() - this.membershipChangedAt < 2 * this.config.heartbeatIntervalMs) return;
     const advice = planRebalance(this.nodes(), this.config.rebalance.threshold);
     if (!advice) return;
     this.metrics.rebalanceAdvice.inc();
