@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,7 @@ const program = new Command()
   .option('--out <dir>', 'where JSON, Markdown and HTML go', join(BENCH, 'results'))
   .option('--write-results', 'also write bench/RESULTS.md from the figures')
   .option('--no-progress', 'no progress bars')
+  .option('--report-from <dir>', 'run nothing: render the reports (and RESULTS.md with --write-results) again from a results directory')
   .addHelpText('after', '\nExamples:\n  npm run bench -- --bus redis --nodes 3 --clients 5000 --scenario fanout --rate 1000 --duration 10\n  npm run bench -- --all --repeat 3 --write-results');
 
 async function main(): Promise<void> {
@@ -70,7 +71,9 @@ async function main(): Promise<void> {
     out: string;
     writeResults?: boolean;
     progress: boolean;
+    reportFrom?: string;
   }>();
+  if (o.reportFrom) return rerender(o.reportFrom, o.writeResults === true);
   if (!o.all && !o.scenario) program.error('give --scenario (and --bus), or --all');
   const chosen = o.bus ?? (o.all ? undefined : (['redis'] as const));
   const wantBuses = (chosen ?? BUSES).filter((b): b is Bus => (BUSES as readonly string[]).includes(b));
@@ -120,25 +123,53 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'runs', `${String(i + 1).padStart(3, '0')}-${s.scenario}-${s.system}.json`), JSON.stringify(r, null, 2));
     }
     bar?.stop();
-    const aggs = withRatios(aggregate(results));
     const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
     const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const meta = { title: 'Switchyard bench', command, when: new Date().toISOString(), machine };
-    const md = markdown(aggs);
-    const ver = await versions();
-    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ meta, versions: ver, skipped: backends.skipped, minutes: (Date.now() - started) / 60000, aggregates: aggs.map(({ representative: _r, ...a }) => a) }, null, 2));
-    writeFileSync(join(dir, 'report.md'), md);
-    writeFileSync(join(dir, 'report.html'), html(aggs, meta));
-    process.stdout.write(`${md}\n`);
-    log(`JSON: ${join(dir, 'runs')}  Markdown: ${join(dir, 'report.md')}  HTML: ${join(dir, 'report.html')}`);
-    if (o.writeResults) {
-      writeFileSync(join(BENCH, 'RESULTS.md'), resultsMarkdown(aggs, { ...meta, versions: ver, skipped: backends.skipped, repeat: o.repeat, minutes: (Date.now() - started) / 60000 }));
-      log(`wrote ${join(BENCH, 'RESULTS.md')}`);
-    }
+    const summary: Summary = { meta: { title: 'Switchyard bench', command, when: new Date().toISOString(), machine }, versions: await versions(), skipped: backends.skipped, minutes: (Date.now() - started) / 60000, repeat: o.repeat };
+    writeOutputs(dir, results, summary, o.writeResults === true);
     if (results.some((r) => !r.ok)) process.exitCode = 1;
   } finally {
     await cleanup();
   }
+}
+
+interface Summary {
+  meta: { title: string; command: string; when: string; machine: string };
+  versions: Record<string, string>;
+  skipped: Record<string, string>;
+  minutes: number;
+  repeat: number;
+  rendered?: string;
+}
+
+/** JSON summary, Markdown, HTML (and RESULTS.md) from the runs of one invocation. */
+function writeOutputs(dir: string, results: RunResult[], summary: Summary, writeResults: boolean): void {
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const aggs = withRatios(aggregate(results));
+  const md = markdown(aggs);
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, aggregates: aggs.map(({ representative: _r, ...a }) => a) }, null, 2));
+  writeFileSync(join(dir, 'report.md'), md);
+  writeFileSync(join(dir, 'report.html'), html(aggs, summary.meta));
+  process.stdout.write(`${md}\n`);
+  log(`JSON: ${join(dir, 'runs')}  Markdown: ${join(dir, 'report.md')}  HTML: ${join(dir, 'report.html')}`);
+  if (writeResults) {
+    const loads = results.flatMap((r) => r.load ?? []);
+    writeFileSync(join(BENCH, 'RESULTS.md'), resultsMarkdown(aggs, { ...summary.meta, versions: summary.versions, skipped: summary.skipped, repeat: summary.repeat, minutes: summary.minutes, loads, rendered: summary.rendered }));
+    log(`wrote ${join(BENCH, 'RESULTS.md')}`);
+  }
+}
+
+/** --report-from: read a results directory back and render everything again (no run). */
+function rerender(dir: string, writeResults: boolean): void {
+  const runsDir = join(dir, 'runs');
+  if (!existsSync(runsDir)) program.error(`no runs/ in ${dir}`);
+  const results = readdirSync(runsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(runsDir, f), 'utf8')) as RunResult);
+  const prev = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary & { meta: Summary['meta'] };
+  const summary: Summary = { ...prev, repeat: prev.repeat ?? Math.max(...results.map((r) => results.filter((x) => x.scenario === r.scenario && x.system === r.system).length)), rendered: `npm run bench -- ${process.argv.slice(2).join(' ')}` };
+  writeOutputs(dir, results, summary, writeResults);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Harness } from './harness.js';
 import type { SourceAddresses } from './proc/addresses.js';
 import { cleanPostgres, type Backends } from './services/backends.js';
@@ -38,7 +39,8 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
       reject(new Error(`hard deadline of ${s.deadline} s reached: every process of the run was killed`));
     }, s.deadline * 1000);
   });
-  const base = { id, system: s.system, scenario: s.scenario, settings: s, startedAt: startedAt.toISOString() };
+  const load0 = loadavg()[0] as number;
+  const base = () => ({ id, system: s.system, scenario: s.scenario, settings: s, startedAt: startedAt.toISOString(), load: [load0, loadavg()[0] as number] as [number, number] });
   try {
     const phases: Array<[string, number]> = [];
     const track = (f: number, status: string) => {
@@ -47,9 +49,9 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
     };
     const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress: track }), deadline]);
     phases.push(['done', Math.round((Date.now() - t) / 100) / 10]);
-    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`] };
+    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`] };
   } catch (err) {
-    return { ...base, wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
+    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
   } finally {
     clearTimeout(timer);
     await Promise.race([h.close(), new Promise((r) => setTimeout(r, 20_000).unref())]);

@@ -53,4 +53,6 @@ export interface RunResult {
   /** Extra series (failover: reconnect times per client, saturation: offered vs delivered). */
   series?: Record<string, Array<[number, number]>>;
   notes?: string[];
+  /** The machine's 1-minute load average at the start and the end of the run (other work shares the cores). */
+  load?: [number, number];
 }

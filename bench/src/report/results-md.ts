@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { defaults } from '../services/backends.js';
 import type { System } from '../types.js';
-import { label, type Aggregate } from './aggregate.js';
+import { cpus } from 'node:os';
+import { label, median, type Aggregate } from './aggregate.js';
 import { fmt, markdown } from './markdown.js';
 import { NOT_RUN } from '../plan.js';
 
@@ -67,6 +68,10 @@ interface Meta {
   skipped: Record<string, string>;
   repeat: number;
   minutes: number;
+  /** 1-minute load averages sampled at the start and end of every run. */
+  loads?: number[];
+  /** The command that rendered this file again from saved runs, if it was not the run itself. */
+  rendered?: string | undefined;
 }
 
 const get = (aggs: Aggregate[], scenario: string, system: System) => aggs.find((a) => a.scenario === scenario && a.system === system && a.failed < a.runs);
@@ -204,7 +209,8 @@ export function resultsMarkdown(aggs: Aggregate[], meta: Meta): string {
     '',
     `- When: ${meta.when} (${meta.minutes.toFixed(1)} minutes of machine time)`,
     `- Machine: ${meta.machine}. Every process (nodes, clients, Redis, NATS, Postgres, Kafka) shares these cores, and other engineers' test suites ran on the same machine now and then during the run.`,
-    `- Command: \`${meta.command}\``,
+    `- Command: \`${meta.command}\`${meta.rendered ? ` (this file rendered again from its saved runs with \`${meta.rendered}\`)` : ''}`,
+    ...(meta.loads?.length ? [`- Machine load (1-minute load average at the start and end of each run, on ${cpus().length} cores): median ${median(meta.loads).toFixed(1)}, max ${Math.max(...meta.loads).toFixed(1)}. Above ${cpus().length} the bench's processes waited for CPU behind other work, which inflates latency tails and lowers throughput for every system alike.`] : []),
     `- Figures: medians of ${meta.repeat} run(s) of each scenario and system (idle memory and scale: one run each).`,
     `- Versions: ${ver}`,
     ...(Object.keys(meta.skipped).length ? [`- Not measured: ${Object.entries(meta.skipped).map(([b, why]) => `${b} (${why})`).join('; ')}`] : []),
