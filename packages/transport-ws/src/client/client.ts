@@ -87,6 +87,8 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private quickTrack = false;
   private redirects = 0;
   private noRedirect = false;
+  /** The node we lost abnormally (crash, dead link): the next hello names it so nodes stop sending us back there. */
+  private lostNode: string | undefined;
   private hint: string | undefined;
   private hintReason = 'redirect';
   private maxPayload = 0;
@@ -334,6 +336,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
       if (token !== undefined) hello.token = token;
       if (params !== undefined) hello.params = params;
       if (this.noRedirect) hello.noRedirect = true;
+      if (this.lostNode !== undefined) hello.lost = this.lostNode;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (ev) => {
@@ -414,6 +417,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     this.quickTrack = false;
     this.redirects = 0;
     this.noRedirect = false;
+    this.lostNode = undefined;
     this.hint = undefined;
     this.maxPayload = f.maxPayload;
     this.heartbeatMs = f.heartbeatMs;
@@ -504,6 +508,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private lost(code: number, reason: string, quick: boolean): void {
     if (this._state === 'closed') return;
     const wasConnected = this._state === 'connected';
+    if (wasConnected && (code === CloseCode.Abnormal || code === CloseCode.HeartbeatTimeout)) this.lostNode = this._welcome?.node;
     this._welcome = undefined;
     for (const [id, p] of this.pending) {
       if (!p.sent) continue;
