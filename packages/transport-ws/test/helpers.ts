@@ -5,12 +5,15 @@ import { createNode, type NodeOptionsInput, type SwitchyardNode } from '../src/i
 
 export type Frame = Record<string, unknown> & { t: string };
 
-/** Start `ids.length` nodes on one in-memory hub, each listening on 127.0.0.1:0, and wait until all see each other ready. */
+/**
+ * Start `ids.length` nodes on one in-memory hub, each listening on 127.0.0.1:0, and wait until all see each other ready.
+ * The node timeout is generous (3 s) so that a busy machine (the browser test runs alongside) never declares a live node dead.
+ */
 export async function startNodes(ids: string[], options: Partial<NodeOptionsInput> = {}, cluster: Partial<CreateClusterOptions> = {}): Promise<SwitchyardNode[]> {
   const hub = new MemoryHub();
   const nodes = ids.map((id) =>
     createNode({
-      cluster: createCluster({ hub, nodeId: id, heartbeatIntervalMs: 50, nodeTimeoutMs: 400, history: true, ...cluster }),
+      cluster: createCluster({ hub, nodeId: id, heartbeatIntervalMs: 50, nodeTimeoutMs: 3000, history: true, ...cluster }),
       port: 0,
       ...options,
     }),
