@@ -56,6 +56,12 @@ describe('placement, redirects and draining', () => {
     clients.push(again.client);
     expect(again.welcome).toMatchObject({ node: 'a', session, resumed: true });
     expect(again.hops).toEqual([b.url, a.url]);
+
+    // a client that lost node a abnormally names it: it is kept where it landed, not sent back to a node that may be dead
+    await again.client.close();
+    const kept = await TestClient.connect(b.url, { session, lost: 'a' }, false);
+    clients.push(kept.client);
+    expect(kept.welcome).toMatchObject({ node: 'b', session, resumed: true });
   });
 
   it('draining a node: /ready 503, clients get a redirect hint and 1012, reconnect elsewhere and keep receiving their rooms', async () => {

@@ -19,6 +19,8 @@ export const helloFrame = z.object({
   rooms: z.record(roomName, cursor).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   noRedirect: z.boolean().optional(),
+  /** The node this client lost abnormally (crash, dead link): never redirect it back there. */
+  lost: z.string().min(1).max(128).optional(),
 });
 export const joinFrame = z.object({ t: z.literal('join'), id: requestId.optional(), room: roomName, offset: z.number().int().min(0).optional(), epoch: z.string().max(128).optional() });
 export const leaveFrame = z.object({ t: z.literal('leave'), id: requestId.optional(), room: roomName });

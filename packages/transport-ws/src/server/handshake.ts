@@ -54,7 +54,8 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
       // core's place() sends a returning session to its node (reason `session`), then applies affinity, then the balancer.
       // Only a session of this user steers placement.
       const p = await cluster.place({ userId: conn.userId, sessionId: ours?.id, ip: conn.ip, region: str(conn.params.region), key: str(conn.params.key) });
-      if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
+      // a node the client just lost may still look healthy here until the failure detector notices: keep the client instead
+      if (!p.local && p.node.url && p.node.id !== hello.lost) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
     } catch (err) {
       node.logger.debug({ err }, 'placement failed; accepting locally');
     }
