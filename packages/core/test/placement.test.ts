@@ -77,6 +77,27 @@ describe('affinity', () => {
     expect(a!.healthyNodes().map((n) => n.id)).toEqual(['a', 'b']);
   });
 
+  it('placement skips excluded nodes and ignores a session that belongs to another user', async () => {
+    const [a] = await cluster(['a', 'b', 'c'], { balancer: 'round-robin' });
+    for (let i = 0; i < 20; i++) expect((await a!.place({ exclude: ['b', 'c'] })).node.id).toBe('a');
+    await a!.sessions.put(makeSession('s-3', 'c', { userId: 'alice' }), 60_000);
+    expect((await a!.place({ sessionId: 's-3', userId: 'alice' })).reason).toBe('session');
+    expect((await a!.place({ sessionId: 's-3', userId: 'mallory' })).reason).toBe('balancer');
+    expect((await a!.place({ sessionId: 's-3' })).reason).toBe('balancer');
+    expect((await a!.place({ sessionId: 's-3', userId: 'alice', session: null })).reason).toBe('balancer');
+  });
+
+  it('whenRunning() waits for a start in progress', async () => {
+    const hub = new MemoryHub();
+    const n = createCluster({ hub, nodeId: 'w' });
+    started.push(n);
+    await expect(n.whenRunning()).rejects.toMatchObject({ code: 'CONFLICT' });
+    const s = n.start();
+    await n.whenRunning();
+    expect(n.phase).toBe('running');
+    await s;
+  });
+
   it('region affinity prefers the region, then the nearest, then any', () => {
     const aff = new RegionAffinity({ nearest: { 'eu-west': ['eu-central', 'us-east'] } });
     const nodes = [makeNode('e1', { region: 'eu-central' }), makeNode('u1', { region: 'us-east' }), makeNode('w1', { region: 'eu-west' })];

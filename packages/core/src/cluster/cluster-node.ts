@@ -84,6 +84,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private stopBusStatus: (() => void) | undefined;
   private _phase: ClusterPhase = 'new';
   private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private ticking = false;
 
   constructor(private readonly deps: ClusterNodeDeps) {
@@ -225,8 +226,13 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   // ---------------------------------------------------------------- lifecycle
 
-  async start(): Promise<void> {
-    if (this._phase !== 'new') throw new SwitchyardError('CONFLICT', `cluster node ${this.id} was already started`);
+  start(): Promise<void> {
+    if (this._phase !== 'new') return Promise.reject(new SwitchyardError('CONFLICT', `cluster node ${this.id} was already started`));
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     this._phase = 'starting';
     const observer = this.metrics.observer;
     for (const port of this.ports()) port.instrument?.(observer);
@@ -254,6 +260,12 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     if (this.config.rebalance.enabled) every(this.config.rebalance.intervalMs, () => this.adviseRebalance());
     if (this.config.scaling.enabled) every(this.config.scaling.intervalMs, () => this.adviseScaling());
     this.logger.info({ url: this._self.url }, 'cluster node started');
+  }
+
+  /** Resolves once `start()` has finished (rejects as it does); rejects at once if `start()` was never called. */
+  whenRunning(): Promise<void> {
+    if (!this.starting) return Promise.reject(new SwitchyardError('CONFLICT', `cluster node ${this.id} was not started`));
+    return this.starting;
   }
 
   async drain(): Promise<void> {
@@ -502,7 +514,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   async place(ctx: PlacementContext): Promise<Placement> {
     const end = this.metrics.pickDuration.startTimer();
-    const healthy = this.healthyNodes();
+    const excluded = new Set(ctx.exclude ?? []);
+    const healthy = this.healthyNodes().filter((n) => !excluded.has(n.id));
     if (healthy.length === 0) {
       if (this._self.state === 'starting' || this._self.state === 'ready') return this.placed(this._self, 'local', null, end);
       throw new SwitchyardError('NO_HEALTHY_NODE', 'no healthy node can take the connection');
@@ -510,8 +523,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     const narrowed = this.affinity.candidates?.(healthy, ctx) ?? healthy;
     const candidates = narrowed.length > 0 ? narrowed : healthy;
     if (ctx.sessionId) {
-      const session = await this.sessions.get(ctx.sessionId);
-      const node = session ? candidates.find((n) => n.id === session.nodeId) : undefined;
+      const session = ctx.session !== undefined ? ctx.session : await this.sessions.get(ctx.sessionId);
+      // only the session's own user may steer placement with it
+      const owned = session && session.id === ctx.sessionId && (session.userId ?? undefined) === ctx.userId;
+      const node = owned ? candidates.find((n) => n.id === session.nodeId) : undefined;
       if (node) return this.placed(node, 'session', null, end);
     }
     const key = this.affinity.key(ctx);

@@ -151,6 +151,8 @@ export interface ClusterNodeApi {
   control(action: ControlEnvelope['action'], args?: Record<string, unknown>, node?: string): Promise<void>;
 
   start(): Promise<void>;
+  /** Resolves once a start in progress has finished; rejects if the node stops first or is not starting. */
+  whenRunning(): Promise<void>;
   /** Enter `draining`: heartbeats carry it, the coordinator moves the sessions per the failover strategy. */
   drain(): Promise<void>;
   /** Ordered shutdown: stop timers, unsubscribe, deregister, close the ports this node created. Idempotent. */

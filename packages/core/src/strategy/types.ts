@@ -13,6 +13,10 @@ export interface PlacementContext {
   region?: string | undefined;
   /** Any key the application wants to hash on (tenant, document id). */
   key?: string | undefined;
+  /** Nodes not to place on (e.g. the one the client just lost). */
+  exclude?: readonly string[] | undefined;
+  /** The session record for `sessionId` when the caller already read it (null: there is none). */
+  session?: SessionRecord | null | undefined;
 }
 
 /** Picks a node for a new connection among healthy candidates. */

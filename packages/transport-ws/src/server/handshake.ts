@@ -53,9 +53,21 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
     try {
       // core's place() sends a returning session to its node (reason `session`), then applies affinity, then the balancer.
       // Only a session of this user steers placement.
-      const p = await cluster.place({ userId: conn.userId, sessionId: ours?.id, ip: conn.ip, region: str(conn.params.region), key: str(conn.params.key) });
-      // a node the client just lost may still look healthy here until the failure detector notices: keep the client instead
-      if (!p.local && p.node.url && p.node.id !== hello.lost) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
+      // A node the client just lost may still look healthy here until the failure detector
+      // notices: never place on it, and ask it whether it is alive (one probe per node at a
+      // time); a silent node is skipped for everyone until it heartbeats again.
+      const lost = hello.lost && hello.lost !== node.id ? hello.lost : undefined;
+      if (lost) void cluster.probe(lost).catch(() => undefined);
+      const p = await cluster.place({
+        userId: conn.userId,
+        sessionId: ours?.id,
+        session: ours,
+        ip: conn.ip,
+        region: str(conn.params.region),
+        key: str(conn.params.key),
+        exclude: lost ? [lost] : undefined,
+      });
+      if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
     } catch (err) {
       node.logger.debug({ err }, 'placement failed; accepting locally');
     }

@@ -136,7 +136,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
   async start(): Promise<void> {
     if (this.phase !== 'new') throw wsError('CONFLICT', 'node already started');
     const clusterPhase = this.cluster.phase;
-    if (clusterPhase === 'starting') throw wsError('CONFLICT', 'the cluster is starting: await its start() first, or leave starting it to node.start()');
+    if (clusterPhase === 'starting') await this.cluster.whenRunning();
     if (clusterPhase === 'stopping' || clusterPhase === 'stopped') throw wsError('CLOSED', 'the cluster was stopped');
     this.phase = 'starting';
     const o = this.options;
