@@ -7,7 +7,7 @@ export const DEFAULTS: Record<ScenarioName, Partial<RunSettings>> = {
   'small-rooms': { nodes: 3, clients: 2000, rate: 500, duration: 6, roomSize: 4 },
   'idle-memory': { nodes: 1, clients: 19_000 },
   'connect-storm': { nodes: 1, clients: 5000 },
-  failover: { nodes: 3, clients: 1500, rate: 50, duration: 6 },
+  failover: { nodes: 3, clients: 1500, rate: 50, duration: 12 },
   scale: { nodes: 6, clients: 100_000, duration: 60 },
 };
 
