@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-/** Wire protocol version this build speaks. */
-export const WIRE_VERSION = 1;
-/** The WebSocket subprotocol name. */
-export const SUBPROTOCOL = 'switchyard.v1';
+import { PROTOCOL_VERSION, SUBPROTOCOL } from '../client/close-codes.js';
+
+/** Wire protocol version this build speaks (shared with the SDK). */
+export const WIRE_VERSION = PROTOCOL_VERSION;
+export { SUBPROTOCOL };
 
 /** Room names: 1 to 128 of A-Z a-z 0-9 _ - . : @ / */
 export const roomName = z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'room: 1-128 of A-Z a-z 0-9 _ - . : @ /');
