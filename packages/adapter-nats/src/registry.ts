@@ -1,10 +1,10 @@
-import type { AdapterObserver, Lease, Logger, NodeInfo, NodeRegistry, RegistryEvent, Unsubscribe } from '@switchyard/core';
-import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
-import { StorageType } from '@nats-io/jetstream';
+import type { Lease, NodeInfo, NodeRegistry, RegistryEvent, Unsubscribe } from '@switchyard/core';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
-import { NatsConnector, bucketKeys } from './connection.js';
-import { SOURCE, closedError, isWrongLastSequence, mapNatsError, natsError, notConnectedError } from './errors.js';
-import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import { bucketKeys, type NatsConnector } from './connection.js';
+import { isWrongLastSequence } from './errors.js';
+import { checkTtl, encode, expired, openRecordBucket, readLive } from './kv-records.js';
+import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
+import { NatsPort } from './port-base.js';
 import { Keys, decodeToken } from './subjects.js';
 
 /** A node record as stored: the node, its TTL, and whether this write joined or updated. */
@@ -21,7 +21,6 @@ interface LeaseValue {
   token?: number;
 }
 
-const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 /** Times a lease operation re-reads after losing a compare-and-set race. */
 const LEASE_ATTEMPTS = 5;
 
@@ -38,63 +37,21 @@ const LEASE_ATTEMPTS = 5;
  * rewind it), so a token taken later is always greater. Deleting the bucket resets it: do not
  * delete a bucket while leases are in use.
  */
-export class NatsRegistry implements NodeRegistry {
-  readonly name = 'nats';
-  readonly config: NatsAdapterConfig;
-  private readonly connector: NatsConnector;
-  private readonly log: Logger;
-  private observer: AdapterObserver = noopObserver;
-  private kv: KV | undefined;
-  private connecting: Promise<void> | undefined;
-  private closed = false;
+export class NatsRegistry extends NatsPort<KV> implements NodeRegistry {
   private readonly watchers = new Set<{ stop(): void }>();
 
   /** Pass options, or share a connector with the other ports (see `createNatsAdapter`). No I/O happens here. */
   constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
-    this.config = parseNatsOptions(options);
-    this.connector = connector ?? new NatsConnector(this.config);
-    this.log = childLogger(this.config.logger ?? noopLogger, { adapter: SOURCE, port: 'registry' });
+    super(options, connector, { port: 'registry', label: 'nats registry', scope: 'registry' });
   }
 
-  instrument(observer: AdapterObserver): void {
-    this.observer = observer;
+  protected override open(): Promise<KV> {
+    return openRecordBucket(this.connector, this.config.registry);
   }
 
-  async connect(): Promise<void> {
-    if (this.closed) throw closedError('nats registry');
-    if (this.kv) return;
-    this.connecting ??= (async () => {
-      let acquired = false;
-      try {
-        await this.connector.acquire();
-        acquired = true;
-        const r = this.config.registry;
-        const kv = await this.connector.bucket(r.bucket, {
-          history: 1,
-          ttl: r.maxAgeMs,
-          storage: r.storage === 'file' ? StorageType.File : StorageType.Memory,
-          replicas: r.replicas,
-        });
-        if (this.closed) throw closedError('nats registry');
-        this.kv = kv;
-      } catch (err) {
-        this.connecting = undefined;
-        if (acquired) await this.connector.release();
-        this.count();
-        throw mapNatsError(err, 'registry connect');
-      }
-    })();
-    return this.connecting;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected override teardown(): void {
     for (const w of this.watchers) w.stop();
     this.watchers.clear();
-    const wasOpen = this.kv !== undefined;
-    this.kv = undefined;
-    if (wasOpen) await this.connector.release();
   }
 
   async register(node: NodeInfo, ttlMs: number): Promise<void> {
@@ -103,7 +60,7 @@ export class NatsRegistry implements NodeRegistry {
     return this.run('register', async () => {
       const key = Keys.node(node.id);
       const cur = await kv.get(key);
-      const live = cur !== null && cur.operation === 'PUT' && !this.expired(cur, cur.json<NodeValue>().ttlMs);
+      const live = cur !== null && cur.operation === 'PUT' && !expired(cur, cur.json<NodeValue>().ttlMs);
       const value: NodeValue = { node, ttlMs, kind: live ? 'updated' : 'joined' };
       await kv.put(key, encode(value));
     });
@@ -159,7 +116,7 @@ export class NatsRegistry implements NodeRegistry {
         }
       }
     })().catch((err) => {
-      this.count();
+      this.count('error');
       this.log.warn({ err }, 'registry watch ended with an error');
     });
     return () => {
@@ -181,7 +138,7 @@ export class NatsRegistry implements NodeRegistry {
             return { name, holder, token: rev, expiresAt: Date.now() + ttlMs };
           }
           const v = cur.json<LeaseValue>();
-          const live = !this.expired(cur, v.ttlMs);
+          const live = !expired(cur, v.ttlMs);
           if (live && v.holder !== holder) return null;
           if (live) {
             const token = v.token ?? cur.revision;
@@ -208,7 +165,7 @@ export class NatsRegistry implements NodeRegistry {
       const cur = await kv.get(key);
       if (!cur || cur.operation !== 'PUT') return null;
       const v = cur.json<LeaseValue>();
-      if (v.holder !== lease.holder || (v.token ?? cur.revision) !== lease.token || this.expired(cur, v.ttlMs)) return null;
+      if (v.holder !== lease.holder || (v.token ?? cur.revision) !== lease.token || expired(cur, v.ttlMs)) return null;
       try {
         await kv.update(key, encode({ holder: lease.holder, ttlMs, token: lease.token } satisfies LeaseValue), cur.revision);
       } catch (err) {
@@ -233,36 +190,9 @@ export class NatsRegistry implements NodeRegistry {
     });
   }
 
-  private ready(): KV {
-    if (this.closed) throw closedError('nats registry');
-    if (!this.kv) throw notConnectedError('nats registry');
-    return this.kv;
-  }
-
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      this.count();
-      throw mapNatsError(err, `registry ${operation}`);
-    }
-  }
-
   /** Read one node record; an expired one reads as null and is purged (only if nobody refreshed it meanwhile). */
   private async read(kv: KV, key: string): Promise<NodeInfo | null> {
-    const e = await kv.get(key);
-    if (!e || e.operation !== 'PUT') return null;
-    const v = e.json<NodeValue>();
-    if (!this.expired(e, v.ttlMs)) return v.node;
-    await kv.purge(key, { previousSeq: e.revision }).catch((err: unknown) => {
-      if (!isWrongLastSequence(err)) this.log.debug({ err, key }, 'purging an expired node record failed');
-    });
-    return null;
-  }
-
-  /** Expiry is judged against the server's write timestamp, so writers' clocks do not matter. */
-  private expired(e: KvEntry, ttlMs: number): boolean {
-    return e.created.getTime() + ttlMs <= Date.now();
+    return (await readLive<NodeValue>(kv, key, this.log))?.value.node ?? null;
   }
 
   private toEvent(e: KvEntry, ids: Map<string, string>): RegistryEvent | null {
@@ -279,18 +209,6 @@ export class NatsRegistry implements NodeRegistry {
   }
 
   private checkTtl(ttlMs: number, what: string): void {
-    const max = this.config.registry.maxAgeMs;
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw natsError('CONFIG_INVALID', `${what} TTL must be a positive number of ms, got ${ttlMs}`);
-    if (max > 0 && ttlMs > max) {
-      throw natsError('CONFIG_INVALID', `${what} TTL of ${ttlMs} ms exceeds registry.maxAgeMs (${max} ms), the bucket's max_age: raise registry.maxAgeMs`);
-    }
-  }
-
-  private count(): void {
-    try {
-      this.observer.count(SOURCE, 'error', 1);
-    } catch {
-      // an observer must not break the registry
-    }
+    checkTtl(ttlMs, what, 'registry', this.config.registry.maxAgeMs);
   }
 }

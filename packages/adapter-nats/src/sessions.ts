@@ -1,10 +1,10 @@
-import type { AdapterObserver, Logger, ReassignResult, RoomCursor, SessionRecord, SessionStore } from '@switchyard/core';
-import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
-import { StorageType } from '@nats-io/jetstream';
+import type { ReassignResult, RoomCursor, SessionRecord, SessionStore } from '@switchyard/core';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { NatsConnector, bucketKeys } from './connection.js';
-import { SOURCE, closedError, isWrongLastSequence, mapNatsError, natsError, notConnectedError } from './errors.js';
-import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import { bucketKeys, type NatsConnector } from './connection.js';
+import { isWrongLastSequence, natsError } from './errors.js';
+import { checkTtl, encode, openRecordBucket, purgeIfUnchanged, readLive } from './kv-records.js';
+import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
+import { NatsPort } from './port-base.js';
 import { Keys, encodeToken } from './subjects.js';
 
 interface Stored<T> {
@@ -12,13 +12,14 @@ interface Stored<T> {
   ttlMs: number;
 }
 
-const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 /** Read-modify-write attempts before a session update gives up with CONFLICT. */
 const CAS_ATTEMPTS = 20;
 
 /** Index keys: `u.<user>.<session>` and `d.<node>.<session>`; their value is the session id. */
 const userIndex = (userId: string, sessionId: string) => `u.${encodeToken(userId)}.${encodeToken(sessionId)}`;
 const nodeIndex = (nodeId: string, sessionId: string) => `d.${encodeToken(nodeId)}.${encodeToken(sessionId)}`;
+/** The index keys of a record: its node's, and its user's when it has one. */
+const indexKeys = (rec: SessionRecord): string[] => [nodeIndex(rec.nodeId, rec.id), ...(rec.userId !== undefined ? [userIndex(rec.userId, rec.id)] : [])];
 
 /**
  * The session (affinity) store on a JetStream KV bucket. Like the registry, a record's TTL is
@@ -29,60 +30,14 @@ const nodeIndex = (nodeId: string, sessionId: string) => `d.${encodeToken(nodeId
  * revision: `reassign` moves a session only while it is still on the source node, so two racing
  * coordinators each move a disjoint set.
  */
-export class NatsSessionStore implements SessionStore {
-  readonly name = 'nats';
-  readonly config: NatsAdapterConfig;
-  private readonly connector: NatsConnector;
-  private readonly log: Logger;
-  private observer: AdapterObserver = noopObserver;
-  private kv: KV | undefined;
-  private connecting: Promise<void> | undefined;
-  private closed = false;
-
+export class NatsSessionStore extends NatsPort<KV> implements SessionStore {
   /** Pass options, or share a connector with the other ports (see `createNatsAdapter`). No I/O happens here. */
   constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
-    this.config = parseNatsOptions(options);
-    this.connector = connector ?? new NatsConnector(this.config);
-    this.log = childLogger(this.config.logger ?? noopLogger, { adapter: SOURCE, port: 'sessions' });
+    super(options, connector, { port: 'sessions', label: 'nats session store', scope: 'sessions' });
   }
 
-  instrument(observer: AdapterObserver): void {
-    this.observer = observer;
-  }
-
-  async connect(): Promise<void> {
-    if (this.closed) throw closedError('nats session store');
-    if (this.kv) return;
-    this.connecting ??= (async () => {
-      let acquired = false;
-      try {
-        await this.connector.acquire();
-        acquired = true;
-        const s = this.config.sessions;
-        const kv = await this.connector.bucket(s.bucket, {
-          history: 1,
-          ttl: s.maxAgeMs,
-          storage: s.storage === 'file' ? StorageType.File : StorageType.Memory,
-          replicas: s.replicas,
-        });
-        if (this.closed) throw closedError('nats session store');
-        this.kv = kv;
-      } catch (err) {
-        this.connecting = undefined;
-        if (acquired) await this.connector.release();
-        this.countError();
-        throw mapNatsError(err, 'sessions connect');
-      }
-    })();
-    return this.connecting;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const wasOpen = this.kv !== undefined;
-    this.kv = undefined;
-    if (wasOpen) await this.connector.release();
+  protected override open(): Promise<KV> {
+    return openRecordBucket(this.connector, this.config.sessions);
   }
 
   async put(session: SessionRecord, ttlMs: number): Promise<void> {
@@ -173,16 +128,7 @@ export class NatsSessionStore implements SessionStore {
 
   async getAffinity(key: string): Promise<string | null> {
     const kv = this.ready();
-    return this.run('getAffinity', async () => {
-      const e = await kv.get(Keys.affinity(key));
-      if (!e || e.operation !== 'PUT') return null;
-      const v = e.json<Stored<string>>();
-      if (this.expired(e, v.ttlMs)) {
-        await this.purgeIfUnchanged(kv, e);
-        return null;
-      }
-      return v.value;
-    });
+    return this.run('getAffinity', async () => (await readLive<Stored<string>>(kv, Keys.affinity(key), this.log))?.value.value ?? null);
   }
 
   async setAffinity(key: string, nodeId: string, ttlMs: number): Promise<void> {
@@ -193,31 +139,10 @@ export class NatsSessionStore implements SessionStore {
     });
   }
 
-  private ready(): KV {
-    if (this.closed) throw closedError('nats session store');
-    if (!this.kv) throw notConnectedError('nats session store');
-    return this.kv;
-  }
-
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      this.countError();
-      throw mapNatsError(err, `sessions ${operation}`);
-    }
-  }
-
   /** The live record and its entry; an expired one reads as null and is purged. */
   private async live(kv: KV, sessionId: string): Promise<{ rec: SessionRecord; entry: KvEntry; ttlMs: number } | null> {
-    const e = await kv.get(Keys.session(sessionId));
-    if (!e || e.operation !== 'PUT') return null;
-    const v = e.json<Stored<SessionRecord>>();
-    if (this.expired(e, v.ttlMs)) {
-      await this.purgeIfUnchanged(kv, e);
-      return null;
-    }
-    return { rec: v.value, entry: e, ttlMs: v.ttlMs };
+    const found = await readLive<Stored<SessionRecord>>(kv, Keys.session(sessionId), this.log);
+    return found && { rec: found.value.value, entry: found.entry, ttlMs: found.value.ttlMs };
   }
 
   /**
@@ -250,7 +175,7 @@ export class NatsSessionStore implements SessionStore {
         const cur = await this.live(kv, ie.string());
         if (cur && matches(cur.rec)) return cur.rec;
         // Stale index entry (session gone, expired or moved): drop it unless rewritten meanwhile.
-        await this.purgeIfUnchanged(kv, ie);
+        await purgeIfUnchanged(kv, ie, this.log);
         return null;
       }),
     );
@@ -258,9 +183,7 @@ export class NatsSessionStore implements SessionStore {
   }
 
   private async writeIndexes(kv: KV, rec: SessionRecord): Promise<void> {
-    const writes = [kv.put(nodeIndex(rec.nodeId, rec.id), rec.id)];
-    if (rec.userId !== undefined) writes.push(kv.put(userIndex(rec.userId, rec.id), rec.id));
-    await Promise.all(writes);
+    await Promise.all(indexKeys(rec).map((k) => kv.put(k, rec.id)));
   }
 
   private async dropStaleIndexes(kv: KV, old: SessionRecord, now: SessionRecord): Promise<void> {
@@ -271,34 +194,10 @@ export class NatsSessionStore implements SessionStore {
   }
 
   private async dropIndexes(kv: KV, rec: SessionRecord): Promise<void> {
-    const drops = [kv.delete(nodeIndex(rec.nodeId, rec.id))];
-    if (rec.userId !== undefined) drops.push(kv.delete(userIndex(rec.userId, rec.id)));
-    await Promise.all(drops);
-  }
-
-  private async purgeIfUnchanged(kv: KV, e: KvEntry): Promise<void> {
-    await kv.purge(e.key, { previousSeq: e.revision }).catch((err: unknown) => {
-      if (!isWrongLastSequence(err)) this.log.debug({ err, key: e.key }, 'purging an expired or stale key failed');
-    });
-  }
-
-  private expired(e: KvEntry, ttlMs: number): boolean {
-    return e.created.getTime() + ttlMs <= Date.now();
+    await Promise.all(indexKeys(rec).map((k) => kv.delete(k)));
   }
 
   private checkTtl(ttlMs: number): void {
-    const max = this.config.sessions.maxAgeMs;
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw natsError('CONFIG_INVALID', `session TTL must be a positive number of ms, got ${ttlMs}`);
-    if (max > 0 && ttlMs > max) {
-      throw natsError('CONFIG_INVALID', `session TTL of ${ttlMs} ms exceeds sessions.maxAgeMs (${max} ms), the bucket's max_age: raise sessions.maxAgeMs`);
-    }
-  }
-
-  private countError(): void {
-    try {
-      this.observer.count(SOURCE, 'error', 1);
-    } catch {
-      // an observer must not break the store
-    }
+    checkTtl(ttlMs, 'session', 'sessions', this.config.sessions.maxAgeMs);
   }
 }
