@@ -11,6 +11,7 @@ export { noopLogger, childLogger, type Logger } from './logger.js';
 export * from './memory/index.js';
 export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
 export { ClusterNode, COORDINATOR_LEASE, type ClusterNodeDeps } from './cluster/cluster-node.js';
+export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
 export type * from './cluster/types.js';
 export { ScalingAdvisor } from './cluster/scaling-advisor.js';
 export { planRebalance } from './cluster/rebalance.js';

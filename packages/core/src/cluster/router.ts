@@ -1,10 +1,10 @@
-import { SwitchyardError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { Topics, historyStream, topicFor, type Address } from '../model/address.js';
-import type { ControlEnvelope, DeliverEnvelope, Envelope, EnvelopeInput } from '../model/envelope.js';
+import { Topics, topicFor, type Address } from '../model/address.js';
+import type { ControlEnvelope, Envelope, EnvelopeInput } from '../model/envelope.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { MessageBus, Subscription } from '../ports/bus.js';
 import type { HistoryStore } from '../ports/history.js';
+import { prepareDelivery } from './deliver.js';
 import type { DropReason, EnvelopeCodec } from './envelope-codec.js';
 import type { PublishOptions, PublishResult } from './types.js';
 
@@ -19,8 +19,6 @@ export interface RouterDeps {
   receive(envelope: Envelope): void;
   dropped(reason: DropReason, detail?: string): void;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Moves envelopes between nodes. Interest is reference counted per topic: the bus subscribes
@@ -70,21 +68,8 @@ export class MessageRouter {
   }
 
   async publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const result: PublishResult = {};
-    if (options.history && address.kind === 'room') {
-      if (!this.deps.history) throw new SwitchyardError('UNSUPPORTED', 'history was requested but no HistoryStore is configured');
-      const pos = await this.deps.history.append(historyStream(address.room), encoder.encode(JSON.stringify(data)));
-      result.offset = pos.offset;
-      result.epoch = pos.epoch;
-    }
-    const envelope = this.deps.codec.build<DeliverEnvelope>({
-      type: 'deliver',
-      to: address,
-      data,
-      ...(options.except?.length ? { except: options.except } : {}),
-      ...(result.offset !== undefined ? { offset: result.offset, epoch: result.epoch } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
+    const prepared = prepareDelivery(this.deps.codec, this.deps.history, address, data, options);
+    const { envelope, result } = prepared instanceof Promise ? await prepared : prepared;
     const topic = topicFor(address);
     const self = this.deps.nodeId;
     const onlyHere = (address.kind === 'node' && address.nodeId === self) || (address.kind === 'connection' && address.nodeId === self);

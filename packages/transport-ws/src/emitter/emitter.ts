@@ -1,14 +1,13 @@
 import {
   childLogger,
   EnvelopeCodec,
-  historyStream,
   noopLogger,
   parseConfig,
+  prepareDelivery,
   randomId,
   SwitchyardError,
   topicFor,
   type Address,
-  type DeliverEnvelope,
   type Logger,
   type PublishOptions,
   type PublishResult,
@@ -16,8 +15,6 @@ import {
 import { emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput } from '../options.js';
 import type { Priority } from '../protocol/frames.js';
 import { addresses, Sender } from '../server/sender.js';
-
-const encoder = new TextEncoder();
 
 /**
  * Publishes to the sockets of a Switchyard cluster without being a node: no sockets, no
@@ -92,22 +89,7 @@ export class Emitter {
    */
   async publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     await this.connect();
-    const result: PublishResult = {};
-    if (options.history && address.kind === 'room') {
-      const history = this.options.history;
-      if (!history) throw new SwitchyardError('UNSUPPORTED', 'history was requested but the emitter has no history store', { source: 'ws' });
-      const pos = await history.append(historyStream(address.room), encoder.encode(JSON.stringify(data)));
-      result.offset = pos.offset;
-      result.epoch = pos.epoch;
-    }
-    const envelope = this.codec.build<DeliverEnvelope>({
-      type: 'deliver',
-      to: address,
-      data,
-      ...(options.except?.length ? { except: options.except } : {}),
-      ...(result.offset !== undefined ? { offset: result.offset, epoch: result.epoch } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-    });
+    const { envelope, result } = await prepareDelivery(this.codec, this.options.history, address, data, options);
     if (this.closing) throw this.closedError();
     await this.options.bus.publish(topicFor(address), this.codec.encode(envelope));
     this._published++;
