@@ -44,9 +44,9 @@ describe('three cluster nodes in one process', () => {
     await c.halt();
 
     await waitFor(() => deadAt.a && deadAt.b, 3000);
-    // timeout 300 ms plus at most one heartbeat interval to notice, plus scheduling slack
-    expect((deadAt.a as number) - haltedAt).toBeLessThan(300 + 50 + 250);
-    expect((deadAt.b as number) - haltedAt).toBeLessThan(300 + 50 + 250);
+    // timeout 300 ms plus at most one heartbeat interval to notice, plus scheduling slack on a loaded machine
+    expect((deadAt.a as number) - haltedAt).toBeLessThan(300 + 50 + 400);
+    expect((deadAt.b as number) - haltedAt).toBeLessThan(300 + 50 + 400);
 
     await waitFor(() => failovers.filter((f) => f.on === 'a').length >= 1 && failovers.filter((f) => f.on === 'b').length >= 1, 3000);
     const planners = new Set(failovers.map((f) => f.env.from));
