@@ -1,20 +1,13 @@
-import type {
-  AdapterObserver,
-  HistoryCapabilities,
-  HistoryEntry,
-  HistoryPosition,
-  HistoryReadOptions,
-  HistoryReadResult,
-  HistoryStore,
-  Logger,
-} from '@switchyard/core';
-import { childLogger, noopLogger, noopObserver, randomId } from '@switchyard/core';
+import type { HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore } from '@switchyard/core';
+import { randomId } from '@switchyard/core';
 import { headers, nanos } from '@nats-io/transport-node';
-import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { DeliverPolicy, DiscardPolicy, RetentionPolicy, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { NatsConnector } from './connection.js';
-import { JsCodes, SOURCE, closedError, isWrongLastSequence, jsErrorCode, mapNatsError, natsError, notConnectedError } from './errors.js';
-import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import type { NatsConnector } from './connection.js';
+import { JsCodes, isWrongLastSequence, jsErrorCode, natsError } from './errors.js';
+import { storageType } from './kv-records.js';
+import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
+import { NatsPort } from './port-base.js';
 import { Keys, historySubject, historyWildcard } from './subjects.js';
 
 /** Header carrying the sequence of the previous message on the same subject (0: the subject was empty). */
@@ -23,6 +16,12 @@ export const PREV_HEADER = 'Switchyard-Prev';
 const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 /** Rooms whose last sequence we remember, to append with one round trip in the common case. */
 const LAST_SEQ_CACHE = 10_000;
+
+/** What an open history works on: the stream manager and the epoch bucket. */
+interface Opened {
+  jsm: JetStreamManager;
+  epochs: KV;
+}
 
 /**
  * History on JetStream. One stream holds every room as its own subject
@@ -37,70 +36,28 @@ const LAST_SEQ_CACHE = 10_000;
  * `gap` is computed, without scanning. The epoch of each room lives in a KV bucket; `reset`
  * purges the room's subject and writes a new epoch.
  */
-export class NatsHistory implements HistoryStore {
-  readonly name = 'nats';
+export class NatsHistory extends NatsPort<Opened> implements HistoryStore {
   readonly capabilities: HistoryCapabilities = { retentionByLength: true, retentionByAge: true };
-  readonly config: NatsAdapterConfig;
   /** Appends done, and compare-and-set retries they needed because another writer appended to the room first. */
   readonly stats = { appends: 0, retries: 0 };
-  private readonly connector: NatsConnector;
-  private readonly log: Logger;
-  private observer: AdapterObserver = noopObserver;
-  private jsm: JetStreamManager | undefined;
-  private epochs: KV | undefined;
-  private connecting: Promise<void> | undefined;
-  private closed = false;
   private readonly lastSeq = new Map<string, number>();
   private readonly appendChains = new Map<string, Promise<unknown>>();
 
   /** Pass options, or share a connector with the other ports (see `createNatsAdapter`). No I/O happens here. */
   constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
-    this.config = parseNatsOptions(options);
-    this.connector = connector ?? new NatsConnector(this.config);
-    this.log = childLogger(this.config.logger ?? noopLogger, { adapter: SOURCE, port: 'history' });
+    super(options, connector, { port: 'history', label: 'nats history', scope: 'history' });
   }
 
-  instrument(observer: AdapterObserver): void {
-    this.observer = observer;
+  protected override async open(): Promise<Opened> {
+    const jsm = await this.connector.jsm();
+    await this.ensureStream(jsm);
+    const h = this.config.history;
+    const epochs = await this.connector.bucket(h.epochBucket, { history: 1, storage: storageType(h.storage), replicas: h.replicas });
+    return { jsm, epochs };
   }
 
-  async connect(): Promise<void> {
-    if (this.closed) throw closedError('nats history');
-    if (this.epochs) return;
-    this.connecting ??= (async () => {
-      let acquired = false;
-      try {
-        await this.connector.acquire();
-        acquired = true;
-        const jsm = await this.connector.jsm();
-        await this.ensureStream(jsm);
-        const h = this.config.history;
-        this.epochs = await this.connector.bucket(h.epochBucket, {
-          history: 1,
-          storage: h.storage === 'file' ? StorageType.File : StorageType.Memory,
-          replicas: h.replicas,
-        });
-        this.jsm = jsm;
-        if (this.closed) throw closedError('nats history');
-      } catch (err) {
-        this.connecting = undefined;
-        this.epochs = undefined;
-        if (acquired) await this.connector.release();
-        this.count('error');
-        throw mapNatsError(err, 'history connect');
-      }
-    })();
-    return this.connecting;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const wasOpen = this.epochs !== undefined;
-    this.epochs = undefined;
-    this.jsm = undefined;
+  protected override teardown(): void {
     this.lastSeq.clear();
-    if (wasOpen) await this.connector.release();
   }
 
   async append(stream: string, payload: Uint8Array): Promise<HistoryPosition> {
@@ -122,7 +79,7 @@ export class NatsHistory implements HistoryStore {
     const subject = historySubject(this.config.prefix, stream);
     const readLimit = this.config.history.readLimit;
     const limit = Math.max(1, Math.min(options.limit ?? readLimit, readLimit));
-    try {
+    return this.run('read', async () => {
       const [epoch, top] = await Promise.all([this.epochOf(stream), this.lastSequence(jsm, subject)]);
       const epochChanged = options.epoch != null && options.epoch !== epoch;
       const from = epochChanged ? 0 : Math.max(0, after);
@@ -136,41 +93,26 @@ export class NatsHistory implements HistoryStore {
         gap = firstPrev > from || (firstPrev === 0 && from > 0);
       }
       return { epoch, entries, top, gap };
-    } catch (err) {
-      this.count('error');
-      throw mapNatsError(err, 'history read');
-    }
+    });
   }
 
   async position(stream: string): Promise<HistoryPosition> {
     const { jsm } = this.ready();
     const subject = historySubject(this.config.prefix, stream);
-    try {
+    return this.run('position', async () => {
       const [epoch, offset] = await Promise.all([this.epochOf(stream), this.lastSequence(jsm, subject)]);
       return { offset, epoch };
-    } catch (err) {
-      this.count('error');
-      throw mapNatsError(err, 'history position');
-    }
+    });
   }
 
   async reset(stream: string): Promise<void> {
     const { jsm, epochs } = this.ready();
     const subject = historySubject(this.config.prefix, stream);
-    try {
+    return this.run('reset', async () => {
       await jsm.streams.purge(this.config.history.stream, { filter: subject });
       this.lastSeq.delete(subject);
       await epochs.put(Keys.epoch(stream), randomId(6));
-    } catch (err) {
-      this.count('error');
-      throw mapNatsError(err, 'history reset');
-    }
-  }
-
-  private ready(): { jsm: JetStreamManager; epochs: KV } {
-    if (this.closed) throw closedError('nats history');
-    if (!this.jsm || !this.epochs) throw notConnectedError('nats history');
-    return { jsm: this.jsm, epochs: this.epochs };
+    });
   }
 
   private async appendNow(stream: string, subject: string, payload: Uint8Array): Promise<HistoryPosition> {
@@ -205,8 +147,7 @@ export class NatsHistory implements HistoryStore {
       }
     } catch (err) {
       this.lastSeq.delete(subject);
-      this.count('error');
-      throw mapNatsError(err, 'history append');
+      throw this.fail(err, 'append');
     }
   }
 
@@ -285,7 +226,7 @@ export class NatsHistory implements HistoryStore {
       max_msgs_per_subject: h.maxLength,
       max_age: nanos(h.maxAgeMs),
       duplicate_window: nanos(h.maxAgeMs > 0 ? Math.min(DEFAULT_DUPLICATE_WINDOW_MS, h.maxAgeMs) : DEFAULT_DUPLICATE_WINDOW_MS),
-      storage: h.storage === 'file' ? StorageType.File : StorageType.Memory,
+      storage: storageType(h.storage),
       num_replicas: h.replicas,
     };
     let info;
@@ -324,13 +265,5 @@ export class NatsHistory implements HistoryStore {
     };
     await jsm.streams.update(h.stream, update);
     this.log.warn({ stream: h.stream }, 'updated the history stream to our retention limits');
-  }
-
-  private count(event: 'error'): void {
-    try {
-      this.observer.count(SOURCE, event, 1);
-    } catch {
-      // an observer must not break the store
-    }
   }
 }
