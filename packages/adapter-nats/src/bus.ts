@@ -1,9 +1,9 @@
-import type { AdapterEvent, AdapterObserver, BusCapabilities, BusHandler, ConnectionStatus, Logger, MessageBus, Subscription, Unsubscribe } from '@switchyard/core';
-import { childLogger, noopLogger, noopObserver } from '@switchyard/core';
+import type { AdapterEvent, BusCapabilities, BusHandler, ConnectionStatus, MessageBus, Subscription, Unsubscribe } from '@switchyard/core';
 import type { NatsConnection, Status, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { NatsConnector } from './connection.js';
-import { SOURCE, closedError, mapNatsError, natsError, notConnectedError } from './errors.js';
-import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import type { NatsConnector } from './connection.js';
+import { natsError } from './errors.js';
+import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
+import { NatsPort } from './port-base.js';
 import { topicSubject } from './subjects.js';
 
 /** NATS's default `max_payload`, used until the server tells us its own. */
@@ -38,28 +38,18 @@ export interface NatsBusStats {
  * made while disconnected wait in a bounded buffer (count and bytes), flushed in order on
  * reconnect; past the bound publish rejects with BUFFER_FULL.
  */
-export class NatsBus implements MessageBus {
-  readonly name = 'nats';
-  readonly config: NatsAdapterConfig;
+export class NatsBus extends NatsPort<NatsConnection> implements MessageBus {
   readonly stats: NatsBusStats = { buffered: 0, dropped: 0, flushed: 0, disconnects: 0, reconnects: 0, resubscribed: 0, recreated: 0, errors: 0 };
-  private readonly connector: NatsConnector;
-  private readonly log: Logger;
-  private observer: AdapterObserver = noopObserver;
   private readonly topics = new Map<string, TopicState>();
   private readonly statusListeners = new Set<(s: ConnectionStatus) => void>();
   private readonly buffer: Array<{ subject: string; payload: Uint8Array }> = [];
   private bufferBytes = 0;
-  private nc: NatsConnection | undefined;
   private statusIter: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
-  private connecting: Promise<void> | undefined;
-  private closed = false;
   private _status: ConnectionStatus = 'idle';
 
   /** Pass options, or share a connector with the other ports (see `createNatsAdapter`). No I/O happens here. */
   constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
-    this.config = parseNatsOptions(options);
-    this.connector = connector ?? new NatsConnector(this.config);
-    this.log = childLogger(this.config.logger ?? noopLogger, { adapter: SOURCE, port: 'bus' });
+    super(options, connector, { port: 'bus', label: 'nats bus', scope: '' });
   }
 
   get status(): ConnectionStatus {
@@ -85,32 +75,25 @@ export class NatsBus implements MessageBus {
     return this.buffer.length;
   }
 
-  instrument(observer: AdapterObserver): void {
-    this.observer = observer;
+  /** Also reports the status: `connecting` until it resolves, then `connected` (or `idle` when it fails). */
+  override connect(): Promise<void> {
+    if (!this.closed && !this.nc) this.setStatus('connecting');
+    return super.connect();
   }
 
-  async connect(): Promise<void> {
-    if (this.closed) throw closedError('nats bus');
-    if (this.nc) return;
-    this.connecting ??= (async () => {
-      this.setStatus('connecting');
-      try {
-        const nc = await this.connector.acquire();
-        if (this.closed) {
-          await this.connector.release();
-          throw closedError('nats bus');
-        }
-        this.nc = nc;
-        this.watchStatus(nc);
-        this.setStatus(nc.isClosed() ? 'closed' : 'connected');
-        this.log.debug({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'nats bus connected');
-      } catch (err) {
-        this.connecting = undefined;
-        if (!this.closed) this.setStatus('idle');
-        throw mapNatsError(err, 'connect');
-      }
-    })();
-    return this.connecting;
+  /** The bus needs nothing but the connection. */
+  protected override open(nc: NatsConnection): NatsConnection {
+    return nc;
+  }
+
+  protected override onOpen(nc: NatsConnection): void {
+    this.watchStatus(nc);
+    this.setStatus(nc.isClosed() ? 'closed' : 'connected');
+    this.log.debug({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'nats bus connected');
+  }
+
+  protected override onConnectFailed(): void {
+    if (!this.closed) this.setStatus('idle');
   }
 
   async publish(topic: string, payload: Uint8Array): Promise<void> {
@@ -127,8 +110,7 @@ export class NatsBus implements MessageBus {
     try {
       nc.publish(subject, payload);
     } catch (err) {
-      this.count('error');
-      throw mapNatsError(err, 'publish');
+      throw this.fail(err, 'publish');
     }
   }
 
@@ -166,12 +148,17 @@ export class NatsBus implements MessageBus {
     return () => this.statusListeners.delete(listener);
   }
 
-  async close(): Promise<void> {
+  /** Also reports `closed` to status listeners, then forgets them. */
+  override async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
+    await super.close();
+    this.setStatus('closed');
+    this.statusListeners.clear();
+  }
+
+  protected override async teardown(nc: NatsConnection | undefined): Promise<void> {
     this.statusIter?.stop?.();
     this.statusIter = undefined;
-    const nc = this.nc;
     for (const state of this.topics.values()) {
       if (nc && !nc.isClosed()) state.sub.unsubscribe();
     }
@@ -183,21 +170,18 @@ export class NatsBus implements MessageBus {
     }
     this.buffer.length = 0;
     this.bufferBytes = 0;
-    if (nc) {
-      this.nc = undefined;
-      // A borrowed connection stays open: make our UNSUBs reach the server before we let go.
-      if (!this.connector.owned && !nc.isClosed() && this._status === 'connected') await nc.flush().catch(() => undefined);
-      await this.connector.release();
-    }
-    this.setStatus('closed');
-    this.statusListeners.clear();
+    // A borrowed connection stays open: make our UNSUBs reach the server before we let go.
+    if (nc && !this.connector.owned && !nc.isClosed() && this._status === 'connected') await nc.flush().catch(() => undefined);
   }
 
-  private ready(): NatsConnection {
-    if (this.closed) throw closedError('nats bus');
-    if (!this.nc) throw notConnectedError('nats bus');
-    if (this.nc.isClosed()) throw natsError('BUS_UNAVAILABLE', 'the NATS connection was closed');
-    return this.nc;
+  protected override ready(): NatsConnection {
+    const nc = super.ready();
+    if (nc.isClosed()) throw natsError('BUS_UNAVAILABLE', 'the NATS connection was closed');
+    return nc;
+  }
+
+  private get nc(): NatsConnection | undefined {
+    return this.opened;
   }
 
   private natsSubscribe(nc: NatsConnection, topic: string, subject: string): NatsSubscription {
@@ -328,13 +312,9 @@ export class NatsBus implements MessageBus {
     if (live > 0) this.count('resubscribe', live);
   }
 
-  private count(event: AdapterEvent, n = 1): void {
+  protected override count(event: AdapterEvent, n = 1): void {
     if (event === 'error') this.stats.errors += n;
-    try {
-      this.observer.count(SOURCE, event, n);
-    } catch (err) {
-      this.log.warn({ err }, 'adapter observer threw');
-    }
+    super.count(event, n);
   }
 
   private setStatus(status: ConnectionStatus): void {

@@ -77,7 +77,7 @@ export abstract class NatsPort<R> {
   }
 
   /** The port's own setup on the acquired connection (buckets, streams); what it returns is kept until `close()`. */
-  protected abstract open(nc: NatsConnection): Promise<R>;
+  protected abstract open(nc: NatsConnection): Promise<R> | R;
 
   /** Runs once `open()`'s result is kept, before `connect()` resolves. */
   protected onOpen(_resource: R): void {}
