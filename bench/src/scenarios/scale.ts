@@ -41,7 +41,7 @@ export const scale: Scenario = async (ctx) => {
   await h.resetClients(now());
   ctx.progress(0.92, 'broadcast');
   await h.nodes[0]!.proc.call('broadcast', {});
-  const got = await h.waitForDeliveries(held, 3000, 60_000);
+  const got = await h.waitForDeliveries(held, 10_000, 180_000);
   const st = await h.clientStats();
   st.same.add(st.cross);
   const lat = summarize(st.same);
