@@ -49,12 +49,16 @@ interface ChartSpec {
   points: Array<Array<[number, number]>>;
   categories?: string[];
   logY?: boolean;
+  logX?: boolean;
 }
 
 function byScenario(aggs: Aggregate[], sc: ScenarioName): Aggregate[] {
   const order = (s: string) => (s === 'socketio' ? 100 : s === 'ws' ? 101 : 0);
   return aggs.filter((a) => a.scenario === sc && a.representative).sort((a, b) => order(a.system) - order(b.system));
 }
+
+/** Short category names for bar charts. */
+const short = (s: string): string => (s === 'socketio' ? 'Socket.IO' : s === 'ws' ? 'raw ws' : s.replace(/^switchyard-/, ''));
 
 function charts(aggs: Aggregate[]): ChartSpec[] {
   const out: ChartSpec[] = [];
@@ -81,13 +85,14 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
       xLabel: '',
       yLabel: 'deliveries/s',
       names: ['deliveries/s'],
-      categories: sat.map((a) => label(a.system)),
+      categories: sat.map((a) => short(a.system)),
       points: [sat.map((a, i) => [i, a.metrics.saturation_deliveries_per_s ?? 0])],
     });
     out.push({
       id: 'saturation',
       title: 'Saturation: delivered vs offered deliveries/s',
       kind: 'line',
+      logX: true,
       xLabel: 'offered deliveries/s',
       yLabel: 'delivered deliveries/s',
       names: sat.map((a) => label(a.system)),
@@ -132,7 +137,7 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
       xLabel: '',
       yLabel: 'KB per connection',
       names: ['RSS KB/conn'],
-      categories: mem.map((a) => label(a.system)),
+      categories: mem.map((a) => short(a.system)),
       points: [mem.map((a, i) => [i, a.metrics.rss_kb_per_conn_19k ?? a.metrics.rss_kb_per_conn_10k ?? 0])],
     });
   }
@@ -145,7 +150,7 @@ function merge(points){const xs=[...new Set(points.flatMap(p=>p.map(q=>q[0])))].
 for(const c of CHARTS){
   const el=document.getElementById(c.id);const width=Math.min(1000,el.clientWidth||900);
   const data=merge(c.points);
-  const opts={width,height:320,title:c.title,scales:{x:{time:false},y:{distr:c.logY?3:1}},legend:{live:true},
+  const opts={width,height:320,title:c.title,scales:{x:{time:false,distr:c.logX?3:1},y:c.kind==='bars'?{range:(u,min,max)=>[0,max*1.1]}:{distr:c.logY?3:1}},legend:{live:true},
     axes:[{label:c.xLabel},{label:c.yLabel,size:70}],series:[{label:c.xLabel||'x'}]};
   if(c.kind==='percentile'){opts.axes[0].values=(u,v)=>v.map(x=>(100*(1-Math.pow(10,-x))).toFixed(x>=3?3:x>=2?2:x>=1?1:0)+'%');opts.series[0].value=(u,x)=>x==null?'':(100*(1-Math.pow(10,-x))).toFixed(3)+'%';}
   if(c.kind==='bars'){opts.axes[0].values=(u,v)=>v.map(i=>Number.isInteger(i)?(c.categories[i]||''):'');opts.axes[0].size=60;opts.scales.x={time:false,range:[-0.6,c.categories.length-0.4]};opts.axes[0].splits=()=>c.categories.map((_,i)=>i);}
