@@ -73,7 +73,6 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private _state: ConnectionState = 'idle';
   private ws: WebSocketLike | null = null;
   private wsUrl = '';
-  private urlIndex = 0;
   private nextUrl: string;
   private session: string | undefined;
   private _welcome: ConnectedInfo | undefined;
@@ -89,6 +88,8 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private noRedirect = false;
   /** The node we lost abnormally (crash, dead link): the next hello names it so nodes stop sending us back there. */
   private lostNode: string | undefined;
+  /** The URL of that node: not dialled again while another URL is left. */
+  private lostUrl: string | undefined;
   private hint: string | undefined;
   private hintReason = 'redirect';
   private maxPayload = 0;
@@ -418,6 +419,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     this.redirects = 0;
     this.noRedirect = false;
     this.lostNode = undefined;
+    this.lostUrl = undefined;
     this.hint = undefined;
     this.maxPayload = f.maxPayload;
     this.heartbeatMs = f.heartbeatMs;
@@ -508,7 +510,10 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private lost(code: number, reason: string, quick: boolean): void {
     if (this._state === 'closed') return;
     const wasConnected = this._state === 'connected';
-    if (wasConnected && (code === CloseCode.Abnormal || code === CloseCode.HeartbeatTimeout)) this.lostNode = this._welcome?.node;
+    if (wasConnected && (code === CloseCode.Abnormal || code === CloseCode.HeartbeatTimeout)) {
+      this.lostNode = this._welcome?.node;
+      this.lostUrl = this.wsUrl;
+    }
     this._welcome = undefined;
     for (const [id, p] of this.pending) {
       if (!p.sent) continue;
@@ -558,13 +563,19 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     }, delay);
   }
 
-  /** The next URL of the list after the current one (the same one when there is only one). */
+  /**
+   * The URL to try after a failure: a random one of the others (the same one when there is only
+   * one), never the node just lost while another is left. Random, not the next in the list: the
+   * clients of a crashed node share one list order, and would otherwise all land on the same
+   * survivor at once and queue behind each other there.
+   */
   private rotate(): string {
     const urls = this.o.urls;
     if (urls.length === 1) return urls[0] as string;
-    const at = urls.indexOf(this.wsUrl);
-    this.urlIndex = at === -1 ? (this.urlIndex + 1) % urls.length : (at + 1) % urls.length;
-    return urls[this.urlIndex] as string;
+    let candidates = urls.filter((u) => u !== this.wsUrl && u !== this.lostUrl);
+    if (candidates.length === 0) candidates = urls.filter((u) => u !== this.wsUrl);
+    if (candidates.length === 0) candidates = urls;
+    return candidates[Math.min(candidates.length - 1, Math.floor(this.o.random() * candidates.length))] as string;
   }
 
   private shutdown(err: SwitchyardClientError): void {

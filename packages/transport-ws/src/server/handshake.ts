@@ -67,7 +67,13 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
         key: str(conn.params.key),
         exclude: lost ? [lost] : undefined,
       });
-      if (!p.local && p.node.url) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
+      // A client displaced by a crash has already landed on a healthy node: a redirect would cost
+      // it a second handshake while every other client of the dead node queues for the same
+      // survivors. Its session pointing elsewhere only means the failover moved it there, and the
+      // SDK already spread the displaced clients at random. An affinity key (pinned, or just pinned
+      // by the balancer) still moves it on, so the key's other connections meet it there.
+      const displaced = lost !== undefined && (p.reason === 'session' || (p.reason === 'balancer' && p.key === null));
+      if (!p.local && p.node.url && !displaced) return redirect(node, conn, p.node.url, p.reason === 'balancer' ? 'balancer' : 'affinity');
     } catch (err) {
       node.logger.debug({ err }, 'placement failed; accepting locally');
     }
