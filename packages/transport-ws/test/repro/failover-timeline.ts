@@ -99,6 +99,8 @@ for (const x of moved) {
   }
 }
 console.log('step durations ms (n, p50, max):', Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, [v.length, pct(v, 50), pct(v, 100)]])));
+const stayed = traces.filter((_, i) => !victims.has(i));
+console.log('clients not moved that heard something after the kill:', stayed.filter((x) => x.last > killAt).length, '/', stayed.length);
 console.log('msgs after welcome (moved):', moved.map((x) => x.after).slice(0, 20).join(','));
 for (const c of clients) c.close();
 for (const p of procs.slice(0, 2)) p.send({ cmd: 'stop' });
