@@ -14,6 +14,20 @@ import { SOURCE } from './errors.js';
 import type { PostgresOptions } from './options.js';
 import type { SweepTask } from './sweeper.js';
 
+/** Appends of one stream sent in one statement at most. */
+const MAX_APPEND_BATCH = 100;
+
+interface PendingAppend {
+  payload: Uint8Array;
+  resolve: (pos: HistoryPosition) => void;
+  reject: (err: unknown) => void;
+}
+
+interface AppendQueue {
+  waiting: PendingAppend[];
+  busy: boolean;
+}
+
 const AGE_OK = (col: string, param: string) =>
   `(${param}::float8 = 0 OR ${col} > now() - (${param}::float8 * interval '1 millisecond'))`;
 
@@ -28,14 +42,18 @@ interface ReadRow {
 
 /**
  * HistoryStore in PostgreSQL. Each stream has a row in `<prefix>streams` (its epoch and last
- * offset) and its entries in `<prefix>history`. An append is one statement that bumps the
- * stream row (its row lock orders concurrent appends, so offsets commit in order and never
- * repeat), inserts the entry and trims the stream to `maxLength`. Entries older than `maxAgeMs`
+ * offset) and its entries in `<prefix>history`. Appends to one stream from this process go one
+ * statement at a time (appends that arrive meanwhile share the next statement), so offsets
+ * follow call order and the promises resolve in offset order. A statement bumps the stream row
+ * (its row lock orders appends from other processes, so offsets commit in order and never
+ * repeat), inserts the entries and trims the stream to `maxLength`. Entries older than `maxAgeMs`
  * (by the database clock) are invisible to reads and deleted by the sweeper. `reset` deletes the
  * stream; the next append starts a new epoch.
  */
 export class PostgresHistory extends PgPort implements HistoryStore {
   readonly capabilities: HistoryCapabilities = { retentionByLength: true, retentionByAge: true };
+  /** Per stream: appends not sent yet, and whether a statement for the stream is in flight. */
+  private readonly appending = new Map<string, AppendQueue>();
 
   /** @param shared a connection shared with the other ports of one adapter (used by `createPostgresAdapter`). */
   constructor(options: PostgresOptions, shared?: PgConnection) {
@@ -62,22 +80,59 @@ export class PostgresHistory extends PgPort implements HistoryStore {
 
   async append(stream: string, payload: Uint8Array): Promise<HistoryPosition> {
     this.check();
+    return new Promise<HistoryPosition>((resolve, reject) => {
+      let queue = this.appending.get(stream);
+      if (!queue) this.appending.set(stream, (queue = { waiting: [], busy: false }));
+      queue.waiting.push({ payload, resolve, reject });
+      if (!queue.busy) void this.flushAppends(stream, queue);
+    });
+  }
+
+  /**
+   * Send the appends waiting for `stream`, one statement at a time, each carrying every append
+   * that arrived meanwhile (up to MAX_APPEND_BATCH). Offsets are given in call order and the
+   * promises resolve in offset order; concurrent statements on several pool connections would
+   * let a later offset resolve first, and whoever publishes on resolution would then send a
+   * room's messages out of order (connections drop a message whose offset is not above the last).
+   */
+  private async flushAppends(stream: string, queue: AppendQueue): Promise<void> {
+    queue.busy = true;
+    try {
+      while (queue.waiting.length > 0) {
+        const batch = queue.waiting.splice(0, Math.min(MAX_APPEND_BATCH, this.retention.maxLength));
+        try {
+          this.check();
+          const { epoch, last } = await this.appendBatch(stream, batch.map((b) => b.payload));
+          batch.forEach((b, i) => b.resolve({ offset: last - batch.length + 1 + i, epoch }));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      queue.busy = false;
+      if (this.appending.get(stream) === queue) this.appending.delete(stream);
+    }
+  }
+
+  /** One statement: bump the stream row by `payloads.length`, insert them with consecutive offsets, trim. */
+  private async appendBatch(stream: string, payloads: Uint8Array[]): Promise<{ epoch: string; last: number }> {
     const s = this.table('streams');
     const h = this.table('history');
     const r = await this.conn.query<{ epoch: string; last_offset: string }>(
       'append',
       `WITH s AS (
-         INSERT INTO ${s} AS st (stream, epoch, last_offset) VALUES ($1, $2, 1)
-         ON CONFLICT (stream) DO UPDATE SET last_offset = st.last_offset + 1
+         INSERT INTO ${s} AS st (stream, epoch, last_offset) VALUES ($1, $2, $5::bigint)
+         ON CONFLICT (stream) DO UPDATE SET last_offset = st.last_offset + $5::bigint
          RETURNING epoch, last_offset),
-       ins AS (INSERT INTO ${h} (stream, "offset", payload) SELECT $1, last_offset, $3 FROM s),
+       ins AS (INSERT INTO ${h} (stream, "offset", payload)
+         SELECT $1, s.last_offset - $5::bigint + p.i, p.payload FROM s, unnest($3::bytea[]) WITH ORDINALITY AS p(payload, i)),
        cut AS (DELETE FROM ${h} WHERE stream = $1 AND "offset" <= (SELECT last_offset FROM s) - $4::bigint)
        SELECT epoch, last_offset FROM s`,
-      [stream, randomId(9), Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), this.retention.maxLength],
+      [stream, randomId(9), payloads.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)), this.retention.maxLength, payloads.length],
       false,
     );
     const row = r.rows[0] as { epoch: string; last_offset: string };
-    return { offset: Number(row.last_offset), epoch: row.epoch };
+    return { epoch: row.epoch, last: Number(row.last_offset) };
   }
 
   async read(stream: string, after: number, options: HistoryReadOptions = {}): Promise<HistoryReadResult> {
