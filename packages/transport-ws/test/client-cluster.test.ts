@@ -8,6 +8,7 @@ import { waitFor } from '@switchyard/core/testing';
 import { WebSocket } from 'ws';
 import { createNode, type SwitchyardNode } from '../src/index.js';
 import { createClient, type ClientMessage, type ClientOptions, type SubscribedInfo, type SwitchyardClient } from '../src/client/index.js';
+import { crash } from './helpers.js';
 
 let nodes: SwitchyardNode[] = [];
 let clients: SwitchyardClient[] = [];
@@ -34,15 +35,6 @@ const client = (o: Partial<ClientOptions>) => {
 };
 const nodeOf = (c: SwitchyardClient) => nodes.find((x) => x.id === c.connection?.node) as SwitchyardNode;
 const other = (...not: SwitchyardNode[]) => nodes.find((x) => !not.includes(x)) as SwitchyardNode;
-
-/** A crash as the clients see it: the node stops accepting, its sockets die (1006), it leaves the cluster by timeout. */
-async function kill(node: SwitchyardNode): Promise<void> {
-  node.httpServer?.close();
-  for (const s of node.sockets) s.terminate();
-  node.httpServer?.closeAllConnections();
-  // halt(): stop abruptly without deregistering, as a crash would
-  await node.cluster.halt();
-}
 
 afterEach(async () => {
   for (const c of clients) c.close();
@@ -131,7 +123,7 @@ describe('client SDK on a real 3-node cluster', () => {
 
     const session = c.sessionId;
     const lost = new Promise<{ code: number; delayMs?: number }>((resolve) => c.once('disconnected', resolve));
-    await kill(home);
+    await crash(home);
     const d = await lost;
     expect(d.code).toBe(1006);
     expect(d.delayMs).toBeLessThan(300); // the first retry within firstRetryMaxMs

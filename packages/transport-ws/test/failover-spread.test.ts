@@ -10,6 +10,7 @@ import { waitFor } from '@switchyard/core/testing';
 import { WebSocket } from 'ws';
 import { createNode, type SwitchyardNode } from '../src/index.js';
 import { createClient, type SwitchyardClient } from '../src/client/index.js';
+import { crash } from './helpers.js';
 
 const NODE_TIMEOUT_MS = 600;
 let nodes: SwitchyardNode[] = [];
@@ -31,14 +32,6 @@ async function startCluster(): Promise<SwitchyardNode[]> {
   await Promise.all(nodes.map((x) => x.start()));
   await waitFor(() => nodes.every((x) => x.cluster.healthyNodes().length === 3 && x.cluster.healthyNodes().every((h) => h.url !== '')), 5000);
   return nodes;
-}
-
-/** A crash as the clients see it: sockets die (1006), the node leaves the cluster by timeout. */
-async function kill(node: SwitchyardNode): Promise<void> {
-  node.httpServer?.close();
-  for (const s of node.sockets) s.terminate();
-  node.httpServer?.closeAllConnections();
-  await node.cluster.halt();
 }
 
 afterEach(async () => {
@@ -88,7 +81,7 @@ describe('failover of many clients', () => {
     gated = true;
     const failedOver = new Promise<Record<string, string>>((resolve) => nodes.slice(0, 2).forEach((x) => x.cluster.on('failover', (f) => resolve(f.assignments))));
     const killedAt = Date.now();
-    await kill(victim);
+    await crash(victim);
     for (let i = 0; i < 5; i++) await sender.to('stream').send('n', ++seq);
     const moved = await failedOver;
     // the failover moved every session to one node (the coordinator's balancer keeps them local)

@@ -112,3 +112,11 @@ export function metric(text: string, name: string, labels = ''): number {
   }
   return NaN;
 }
+
+/** A crash as the clients see it: the node stops accepting, its sockets die (1006), and it leaves the cluster by timeout (no deregistration). */
+export async function crash(node: SwitchyardNode): Promise<void> {
+  node.httpServer?.close();
+  for (const s of node.sockets) s.terminate();
+  node.httpServer?.closeAllConnections();
+  await node.cluster.halt();
+}
