@@ -1,16 +1,8 @@
 import { summarize } from '../stats/histogram.js';
-import type { Step } from '../server/publisher.js';
+import type { PublishReport, Step } from '../server/publisher.js';
 import { cpuMetrics, latencyMetrics, now, round, timeline, type Scenario, type ScenarioContext, type ScenarioOutput } from './context.js';
 
-interface PubReport {
-  sent: number;
-  skipped: number;
-  failed: number;
-  perRoom: Record<string, number>;
-  perStep: number[];
-  startedAt: number;
-  endedAt: number;
-}
+type PubReport = PublishReport;
 
 /**
  * Shared engine of fan-out, saturation and small rooms: connect clients to rooms, publish
