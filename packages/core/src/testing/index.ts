@@ -8,3 +8,4 @@ export { registryContract, makeNode, type RegistryContractOptions } from './regi
 export { sessionContract, makeSession, type SessionContractOptions } from './session-contract.js';
 export { Closer, bytes, text, unique, waitFor, sleep, rejectsWithCode } from './helpers.js';
 export { serviceUrl, type ServiceName } from './services.js';
+export { TcpProxy, type ProxyMode, type TcpProxyOptions } from './tcp-proxy.js';
