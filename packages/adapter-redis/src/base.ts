@@ -1,12 +1,15 @@
 import { childLogger, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
+import { withDeadline } from './deadline.js';
 import { SOURCE, closedError, mapRedisError, redisError } from './errors.js';
+import { LivenessCheck } from './liveness.js';
 import { parseRedisOptions, type RedisAdapterConfig, type RedisAdapterOptions, type RedisClient } from './options.js';
 
 /**
  * Lifecycle shared by the registry, session store and history: options validated in the
  * constructor (no I/O), one command client opened by `connect()`, released by `close()`
- * unless the caller owns it.
+ * unless the caller owns it. Every operation has a deadline (`commandTimeoutMs`, TIMEOUT past
+ * it), and the client is probed for liveness every `healthCheckIntervalMs` once connected.
  */
 export abstract class RedisPort {
   readonly name = SOURCE;
@@ -16,6 +19,7 @@ export abstract class RedisPort {
   protected closed = false;
   private handle: ClientHandle | undefined;
   private opening: Promise<void> | undefined;
+  private liveness: LivenessCheck | undefined;
   private readonly onError = (err: Error) => {
     this.observer.count(SOURCE, 'error');
     this.log.debug({ err: err.message }, 'redis client error');
@@ -57,6 +61,23 @@ export abstract class RedisPort {
       throw err;
     }
     await this.afterConnect(this.handle.client);
+    this.liveness = this.watchLiveness(this.handle.client, 'command');
+  }
+
+  /** Probe `client` for a silent peer (see LivenessCheck); stopped by `close()` via the returned check. */
+  protected watchLiveness(client: RedisClient, role: string, onSilent?: () => void): LivenessCheck | undefined {
+    if (this.closed) return undefined;
+    const check = new LivenessCheck(client, {
+      intervalMs: this.cfg.healthCheckIntervalMs,
+      timeoutMs: this.cfg.commandTimeoutMs,
+      onSilent: (reason) => {
+        this.observer.count(SOURCE, 'disconnect');
+        this.log.warn({ role, reason }, 'redis connection went silent; reconnecting');
+        onSilent?.();
+      },
+    });
+    check.start();
+    return check;
   }
 
   /** Hook for ports that need more than the command client (the registry's watcher). */
@@ -71,6 +92,8 @@ export abstract class RedisPort {
     try {
       await this.opening?.catch(() => undefined);
     } finally {
+      this.liveness?.stop();
+      this.liveness = undefined;
       await this.beforeClose();
       const h = this.handle;
       this.handle = undefined;
@@ -92,11 +115,11 @@ export abstract class RedisPort {
     return this.handle.client;
   }
 
-  /** Run an operation with the closed check and error mapping. */
+  /** Run an operation with the closed check, a deadline (`commandTimeoutMs`, TIMEOUT) and error mapping. */
   protected async op<T>(operation: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
     const client = this.client;
     try {
-      return await fn(client);
+      return await withDeadline(fn(client), this.cfg.commandTimeoutMs, `${this.what} ${operation}`);
     } catch (err) {
       if (this.closed) throw closedError(this.what);
       throw mapRedisError(err, `${this.what} ${operation}`);

@@ -13,8 +13,10 @@ import {
 } from '@switchyard/core';
 import type { Cluster, Redis } from 'ioredis';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
+import { withDeadline } from './deadline.js';
 import { SOURCE, closedError, mapRedisError, redisError } from './errors.js';
 import { KeySpace } from './keys.js';
+import { LivenessCheck } from './liveness.js';
 import { parseRedisOptions, type RedisAdapterConfig, type RedisAdapterOptions, type RedisClient } from './options.js';
 
 interface Entry {
@@ -37,6 +39,10 @@ const FLUSH_BATCH = 500;
  * (BUFFER_FULL past `publishBufferSize`) and are flushed in order once the connection, and this
  * instance's own subscriptions, are back. After any reconnect every topic with a handler is
  * subscribed again explicitly (ioredis' own auto-resubscribe is off on our clients).
+ *
+ * Every call has a deadline (`commandTimeoutMs`, TIMEOUT past it), and both connections are
+ * probed with a PING every `healthCheckIntervalMs`: one whose peer went silent is marked down
+ * (status `reconnecting`, publishes buffered) and reconnected, and the paths above run again.
  */
 export class RedisBus implements MessageBus {
   readonly name = SOURCE;
@@ -57,6 +63,9 @@ export class RedisBus implements MessageBus {
   private readonly pending: Pending[] = [];
   private readonly statusListeners = new Set<(s: ConnectionStatus) => void>();
   private readonly detachers: Array<() => void> = [];
+  private readonly checks: LivenessCheck[] = [];
+  /** The publisher has no ioredis `commandTimeout` of ours (a caller's client, or a Cluster): bound publishes here. */
+  private publishDeadline = false;
   private _status: ConnectionStatus = 'idle';
   private opening: Promise<void> | undefined;
   private everConnected = false;
@@ -122,6 +131,9 @@ export class RedisBus implements MessageBus {
     this.pubUp = true;
     this.subUp = true;
     this.subRestored = true;
+    this.publishDeadline = !this.pub.owned || this.sharded;
+    this.watchLiveness(this.pub.client, 'pub');
+    this.watchLiveness(this.sub.client, 'sub');
     this.updateStatus();
     // Topics subscribed while connecting.
     await this.restoreSubscriptions(false);
@@ -141,6 +153,21 @@ export class RedisBus implements MessageBus {
     on('ready', () => (role === 'pub' ? this.onPubReady() : this.onSubReady()));
     on('close', () => (role === 'pub' ? this.onPubDown() : this.onSubDown()));
     if (role === 'sub') on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel, message));
+  }
+
+  /** Probe one connection; a silent one is marked down now, before ioredis has noticed anything. */
+  private watchLiveness(client: RedisClient, role: 'pub' | 'sub'): void {
+    const check = new LivenessCheck(client, {
+      intervalMs: this.cfg.healthCheckIntervalMs,
+      timeoutMs: this.cfg.commandTimeoutMs,
+      onSilent: (reason) => {
+        this.log.warn({ role, reason }, 'redis bus connection went silent; reconnecting');
+        if (role === 'pub') this.onPubDown();
+        else this.onSubDown();
+      },
+    });
+    this.checks.push(check);
+    check.start();
   }
 
   private onPubReady(): void {
@@ -245,12 +272,14 @@ export class RedisBus implements MessageBus {
       if (!sub || want === have) return;
       const channel = this.keys.topic(topic);
       if (want) {
-        await (this.sharded ? (sub as Cluster).ssubscribe(channel) : (sub as Redis).subscribe(channel));
+        await this.deadline(this.sharded ? (sub as Cluster).ssubscribe(channel) : (sub as Redis).subscribe(channel), `subscribe ${topic}`);
         // A connection lost in between cleared `subscribed`; the restore pass will subscribe again.
         if (this.subUp) this.subscribed.add(topic);
       } else {
         this.subscribed.delete(topic);
-        if (sub.status === 'ready') await (this.sharded ? (sub as Cluster).sunsubscribe(channel) : (sub as Redis).unsubscribe(channel));
+        if (sub.status === 'ready') {
+          await this.deadline(this.sharded ? (sub as Cluster).sunsubscribe(channel) : (sub as Redis).unsubscribe(channel), `unsubscribe ${topic}`);
+        }
       }
     };
     const prev = this.locks.get(topic) ?? Promise.resolve();
@@ -307,7 +336,13 @@ export class RedisBus implements MessageBus {
   private send(channel: string, payload: Buffer): Promise<unknown> {
     const pub = this.pub?.client;
     if (!pub) return Promise.reject(redisError('NOT_CONNECTED', 'redis bus is not connected'));
-    return this.sharded ? (pub as Cluster).spublish(channel, payload) : pub.publish(channel, payload);
+    const sent = this.sharded ? (pub as Cluster).spublish(channel, payload) : pub.publish(channel, payload);
+    // Our standalone clients carry ioredis' own `commandTimeout`; the others are bounded here.
+    return this.publishDeadline ? this.deadline(sent, 'publish') : sent;
+  }
+
+  private deadline<T>(work: Promise<T>, what: string): Promise<T> {
+    return withDeadline(work, this.cfg.commandTimeoutMs, `redis bus ${what}`);
   }
 
   /** Send buffered publishes in order, in batches, while the connection holds. */
@@ -345,7 +380,8 @@ export class RedisBus implements MessageBus {
     // A subscriber the caller owns stays open: leave our channels on it.
     const sub = this.sub;
     if (sub && !sub.owned && sub.client.status === 'ready' && mine.length > 0) {
-      await Promise.resolve(this.sharded ? (sub.client as Cluster).sunsubscribe(...mine) : (sub.client as Redis).unsubscribe(...mine)).catch(() => undefined);
+      const leave = this.sharded ? (sub.client as Cluster).sunsubscribe(...mine) : (sub.client as Redis).unsubscribe(...mine);
+      await this.deadline(Promise.resolve(leave), 'unsubscribe on close').catch(() => undefined);
     }
     await this.teardown();
     this.setStatus('closed');
@@ -353,6 +389,7 @@ export class RedisBus implements MessageBus {
   }
 
   private async teardown(): Promise<void> {
+    for (const c of this.checks.splice(0)) c.stop();
     const handles = [this.pub, this.sub].filter((h): h is ClientHandle => h !== undefined);
     this.pub = undefined;
     this.sub = undefined;

@@ -25,6 +25,10 @@ function redisOptions(cfg: RedisAdapterConfig, role: ClientRole): RedisOptions {
     // The bus' connections wait out an outage: its publishes are buffered, not failed.
     maxRetriesPerRequest: role === 'command' ? cfg.maxRetriesPerRequest : null,
     connectTimeout: cfg.connectTimeoutMs,
+    // Every command (the handshake of a reconnect included) answers within this or fails.
+    commandTimeout: cfg.commandTimeoutMs,
+    // A socket we drop because its peer went silent gets no FIN back: destroy it this soon.
+    disconnectTimeout: cfg.commandTimeoutMs,
     retryStrategy: retry(cfg),
     connectionName: `switchyard-${role}`,
   };
@@ -40,7 +44,13 @@ export function createClient(cfg: RedisAdapterConfig, role: ClientRole): ClientH
     if (cfg.subscriber) return { client: cfg.subscriber, owned: false };
     const dup = cfg.client instanceof Cluster
       ? cfg.client.duplicate(undefined, { lazyConnect: true, shardedSubscribers: true })
-      : cfg.client.duplicate({ lazyConnect: true, autoResubscribe: false, enableAutoPipelining: false });
+      : cfg.client.duplicate({
+          lazyConnect: true,
+          autoResubscribe: false,
+          enableAutoPipelining: false,
+          commandTimeout: cfg.commandTimeoutMs,
+          disconnectTimeout: cfg.commandTimeoutMs,
+        });
     return { client: dup, owned: true };
   }
   const base = redisOptions(cfg, role);

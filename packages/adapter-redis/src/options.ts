@@ -63,6 +63,19 @@ export const redisOptionsSchema = z
     connectTimeoutMs: z.number().int().min(1).default(10_000),
     /** Reconnect attempts a command (other than a buffered publish) waits through before it fails. */
     maxRetriesPerRequest: z.number().int().min(0).default(20),
+    /**
+     * Deadline of every Redis call, ms: a command (and a registry, session or history call as a
+     * whole, and a liveness PING) that has no answer by then rejects with TIMEOUT instead of waiting
+     * for a peer that went silent. Also bounds a reconnect's handshake.
+     */
+    commandTimeoutMs: z.number().int().min(1).default(2000),
+    /**
+     * How often each long-lived connection (bus publisher and subscriber, registry watcher, command
+     * clients) is probed with a PING that must answer within `commandTimeoutMs`, ms. A connection
+     * that does not answer is counted (`disconnect`), marked down, and reconnected, after which
+     * subscriptions are restored and buffered publishes flushed. 0 turns the probe off.
+     */
+    healthCheckIntervalMs: z.number().int().min(0).default(1000),
     /** How often an active `watch()` compares `list()` with what it saw, to report joins and timeouts it missed, ms. 0 turns it off. */
     registryReconcileMs: z.number().int().min(0).default(5000),
     history: z

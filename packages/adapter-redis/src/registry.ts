@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RedisPort } from './base.js';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
+import { withDeadline } from './deadline.js';
 import { SOURCE } from './errors.js';
 import { KeySpace } from './keys.js';
+import type { LivenessCheck } from './liveness.js';
 import type { RedisAdapterConfig, RedisAdapterOptions, RedisClient } from './options.js';
 import { DEREGISTER, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, LIST_NODES, REGISTER } from './scripts.js';
 
@@ -32,6 +34,7 @@ export class RedisRegistry extends RedisPort implements NodeRegistry {
   private subDetach: (() => void) | undefined;
   private reconcileTimer: ReturnType<typeof setInterval> | undefined;
   private subEverReady = false;
+  private subLiveness: LivenessCheck | undefined;
 
   constructor(options: RedisAdapterOptions | RedisAdapterConfig = {}) {
     super(options, 'redis registry');
@@ -52,7 +55,7 @@ export class RedisRegistry extends RedisPort implements NodeRegistry {
     const onReady = () => {
       if (!this.subEverReady || this.closed) return;
       // Our clients do not auto-resubscribe: do it, then catch up on what we missed.
-      client.subscribe(channel).then(
+      this.deadline(client.subscribe(channel), 'watcher subscribe').then(
         () => {
           this.observer.count(SOURCE, 'resubscribe');
           void this.reconcile();
@@ -71,8 +74,10 @@ export class RedisRegistry extends RedisPort implements NodeRegistry {
     this.sub = handle;
     try {
       await ensureReady(client, this.cfg.connectTimeoutMs);
-      await client.subscribe(channel);
+      await this.deadline(client.subscribe(channel), 'watcher subscribe');
       this.subEverReady = true;
+      // A silent watcher connection is reconnected; `onReady` then subscribes and reconciles.
+      this.subLiveness = this.watchLiveness(client, 'registry watcher');
     } catch (err) {
       await this.beforeClose();
       throw err;
@@ -80,13 +85,15 @@ export class RedisRegistry extends RedisPort implements NodeRegistry {
   }
 
   protected override async beforeClose(): Promise<void> {
+    this.subLiveness?.stop();
+    this.subLiveness = undefined;
     this.stopReconcile();
     this.watchers.clear();
     const sub = this.sub;
     this.sub = undefined;
     if (!sub) return;
     if (!sub.owned && sub.client.status === 'ready') {
-      await (sub.client as Redis).unsubscribe(this.keys.registryChannel).catch(() => undefined);
+      await this.deadline((sub.client as Redis).unsubscribe(this.keys.registryChannel), 'watcher unsubscribe').catch(() => undefined);
     }
     await releaseClient(sub);
     this.subDetach?.();
@@ -165,12 +172,16 @@ export class RedisRegistry extends RedisPort implements NodeRegistry {
 
   private async notify(event: RegistryEvent): Promise<void> {
     try {
-      await this.client.publish(this.keys.registryChannel, JSON.stringify(event));
+      await this.deadline(this.client.publish(this.keys.registryChannel, JSON.stringify(event)), 'notice');
     } catch (err) {
       // Notices are best effort; list() stays the truth.
       this.observer.count(SOURCE, 'error');
       this.log.warn({ err: (err as Error).message }, 'registry notice not published');
     }
+  }
+
+  private deadline<T>(work: Promise<T>, what: string): Promise<T> {
+    return withDeadline(work, this.cfg.commandTimeoutMs, `${this.what} ${what}`);
   }
 
   private parse(raw: string): NodeInfo | null {
