@@ -1,4 +1,5 @@
-import { makeSession, serviceUrl, unique } from '@switchyard/core/testing';
+import type { Lease } from '@switchyard/core';
+import { makeSession, serviceUrl, unique, waitFor } from '@switchyard/core/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS, PostgresRegistry, PostgresSessionStore, migrate, type PostgresOptions } from '../src/index.js';
@@ -6,6 +7,8 @@ import { dropSchema, randomSchema, sql } from './helpers.js';
 
 const url = await serviceUrl('postgres');
 const schemas: string[] = [];
+/** The registry racer `i` uses (round robin). */
+const at = (regs: PostgresRegistry[], i: number): PostgresRegistry => regs[i % regs.length] as PostgresRegistry;
 const fresh = (tag: string) => {
   const s = randomSchema(tag);
   schemas.push(s);
@@ -43,28 +46,71 @@ describe.skipIf(!url)('concurrency on a real PostgreSQL', () => {
     }
   });
 
+  // A lease longer than any stall of a loaded machine: while it is held, a second winner can only
+  // mean the lease is not exclusive (not that the race outlasted a short TTL).
+  const HELD_MS = 60_000;
+
   it('many registries racing for one lease: exactly one wins, and again after it lapses with a greater token', async () => {
     const schema = fresh('lease');
-    const regs = Array.from({ length: 8 }, () => new PostgresRegistry({ connectionString: url, schema, poolConfig: undefined }));
+    const regs = Array.from({ length: 8 }, () => new PostgresRegistry({ connectionString: url, schema }));
     try {
       await Promise.all(regs.map((r) => r.connect()));
       const lease = unique('coordinator');
-      const race = (round: string, ttl: number) =>
-        Promise.all(Array.from({ length: 40 }, (_, i) => (regs[i % regs.length] as PostgresRegistry).acquireLease(lease, `${round}-${i}`, ttl)));
-      const first = (await race('a', 300)).filter((l) => l !== null);
+      const race = async (round: string) =>
+        (await Promise.all(Array.from({ length: 40 }, (_, i) => at(regs, i).acquireLease(lease, `${round}-${i}`, HELD_MS)))).filter(
+          (l): l is Lease => l !== null,
+        );
+      const first = await race('a');
       expect(first).toHaveLength(1);
+      const won = first[0] as Lease;
       const rows = await sql<{ holder: string; token: string }>(url as string, `SELECT holder, token FROM "${schema}"."sy_leases" WHERE name = $1`, [lease]);
-      expect(rows).toEqual([{ holder: first[0]?.holder, token: String(first[0]?.token) }]);
-      // Wait for the lease to lapse by the database clock, then race again.
-      let second: Array<Awaited<ReturnType<PostgresRegistry['acquireLease']>>> = [];
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        second = (await race('b', 5000)).filter((l) => l !== null);
-        if (second.length > 0) break;
-      }
+      expect(rows).toEqual([{ holder: won.holder, token: String(won.token) }]);
+      // The holder lets it lapse by the database clock (renewed for 1 ms), and the next race has one winner again.
+      expect((await at(regs, 1).renewLease(won, 1))?.token).toBe(won.token);
+      const second = await waitFor(async () => {
+        const winners = await race('b');
+        return winners.length > 0 ? winners : null;
+      }, 10_000);
       expect(second).toHaveLength(1);
-      expect(second[0]?.token).toBeGreaterThan(first[0]?.token as number);
-      expect(await (regs[0] as PostgresRegistry).renewLease(first[0]!, 1000)).toBeNull();
+      expect(second[0]?.token).toBeGreaterThan(won.token);
+      // The stale lease can neither be renewed nor free the new holder's lease.
+      expect(await at(regs, 0).renewLease(won, 1000)).toBeNull();
+      await at(regs, 0).releaseLease(won);
+      expect(await at(regs, 2).acquireLease(lease, 'c-late', HELD_MS)).toBeNull();
+    } finally {
+      await Promise.all(regs.map((r) => r.close()));
+    }
+  });
+
+  // A short lease under contention changes hands many times. Whatever the machine's speed, each
+  // winner's [acquired, expiresAt] interval by the database clock must start no earlier than the
+  // previous winner's ended, and every grant must carry the next token.
+  it('a short lease passed around by racing registries: never two holders at once by the database clock, tokens consecutive', async () => {
+    const schema = fresh('lease_short');
+    const ttl = 50;
+    const wanted = 6;
+    const regs = Array.from({ length: 4 }, () => new PostgresRegistry({ connectionString: url, schema }));
+    try {
+      await Promise.all(regs.map((r) => r.connect()));
+      const lease = unique('short');
+      const grants: Lease[] = [];
+      const deadline = Date.now() + 20_000;
+      const racer = async (i: number) => {
+        for (let attempt = 0; grants.length < wanted && Date.now() < deadline; attempt++) {
+          // A new holder name per attempt: every grant is a new acquisition, never a renewal.
+          const l = await at(regs, i).acquireLease(lease, `r${i}-${attempt}`, ttl);
+          if (l) grants.push(l);
+        }
+      };
+      await Promise.all(Array.from({ length: 12 }, (_, i) => racer(i)));
+      expect(grants.length).toBeGreaterThanOrEqual(wanted);
+      grants.sort((a, b) => a.token - b.token);
+      expect(grants.map((g) => g.token)).toEqual(grants.map((_, k) => k + 1));
+      for (let k = 1; k < grants.length; k++) {
+        const prev = grants[k - 1] as Lease;
+        const next = grants[k] as Lease;
+        expect(next.expiresAt - ttl, `grant #${next.token} starts before #${prev.token} expired`).toBeGreaterThanOrEqual(prev.expiresAt);
+      }
     } finally {
       await Promise.all(regs.map((r) => r.close()));
     }
