@@ -1,6 +1,7 @@
 import type { AdapterEvent, BusCapabilities, BusHandler, ConnectionStatus, MessageBus, Subscription, Unsubscribe } from '@switchyard/core';
 import type { NatsConnection, Status, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { NatsConnector } from './connection.js';
+import { withDeadline } from './deadline.js';
 import { natsError } from './errors.js';
 import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
 import { NatsPort } from './port-base.js';
@@ -171,7 +172,7 @@ export class NatsBus extends NatsPort<NatsConnection> implements MessageBus {
     this.buffer.length = 0;
     this.bufferBytes = 0;
     // A borrowed connection stays open: make our UNSUBs reach the server before we let go.
-    if (nc && !this.connector.owned && !nc.isClosed() && this._status === 'connected') await nc.flush().catch(() => undefined);
+    if (nc && !this.connector.owned && !nc.isClosed() && this._status === 'connected') await this.roundTrip(nc).catch(() => undefined);
   }
 
   protected override ready(): NatsConnection {
@@ -206,15 +207,24 @@ export class NatsBus extends NatsPort<NatsConnection> implements MessageBus {
     });
   }
 
-  /** Round trip so the server has processed our SUB/UNSUB before we return; skipped while disconnected. */
+  /**
+   * Round trip so the server has processed our SUB/UNSUB before we return; skipped while
+   * disconnected. A server that stays silent past `requestTimeoutMs` does not hold the caller:
+   * the subscription stands, and the client re-sends it when the stale connection is replaced.
+   */
   private async confirm(nc: NatsConnection): Promise<void> {
     if (this._status !== 'connected') return;
     try {
-      await nc.flush();
+      await this.roundTrip(nc);
     } catch (err) {
-      // The connection dropped meanwhile: the client re-sends subscriptions on reconnect.
+      // The connection dropped or went silent meanwhile: the client re-sends subscriptions on reconnect.
       this.log.debug({ err }, 'flush after (un)subscribe failed');
     }
+  }
+
+  /** PING/PONG with the server, bounded by `requestTimeoutMs` (nats.js' `flush()` has no deadline of its own). */
+  private roundTrip(nc: NatsConnection): Promise<void> {
+    return withDeadline(nc.flush(), this.config.requestTimeoutMs, 'nats bus flush');
   }
 
   private bufferPublish(subject: string, payload: Uint8Array): void {
@@ -279,6 +289,11 @@ export class NatsBus extends NatsPort<NatsConnection> implements MessageBus {
         this.setStatus('reconnecting');
         break;
       case 'reconnecting':
+        this.setStatus('reconnecting');
+        break;
+      case 'staleConnection':
+        // `maxPingOut` PINGs went unanswered: nats.js drops the connection next ('disconnect' follows).
+        this.log.warn({ pingIntervalMs: this.config.pingIntervalMs, maxPingOut: this.config.maxPingOut }, 'NATS server went silent; reconnecting');
         this.setStatus('reconnecting');
         break;
       case 'reconnect':

@@ -56,6 +56,10 @@ export function mapNatsError(err: unknown, operation: string): SwitchyardError {
     case 'JetStreamApiError':
       code = isWrongLastSequence(err) ? 'CONFLICT' : 'BACKEND_ERROR';
       break;
+    case 'JetStreamError':
+      // A consumer that stopped hearing from the server: a silent peer, like a timeout.
+      code = /heartbeats? missed/i.test(message) ? 'TIMEOUT' : 'BACKEND_ERROR';
+      break;
     default:
       if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|disconnected/i.test(message)) code = 'BUS_UNAVAILABLE';
       else if (/timeout|timed out/i.test(message)) code = 'TIMEOUT';

@@ -4,6 +4,7 @@ import { headers, nanos } from '@nats-io/transport-node';
 import { DeliverPolicy, DiscardPolicy, RetentionPolicy, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnector } from './connection.js';
+import { withDeadline } from './deadline.js';
 import { JsCodes, isWrongLastSequence, jsErrorCode, natsError } from './errors.js';
 import { storageType } from './kv-records.js';
 import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
@@ -16,6 +17,8 @@ export const PREV_HEADER = 'Switchyard-Prev';
 const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 /** Rooms whose last sequence we remember, to append with one round trip in the common case. */
 const LAST_SEQ_CACHE = 10_000;
+/** How long a read's pull request stays open on the server, ms. */
+const FETCH_EXPIRES_MS = 2000;
 
 /** What an open history works on: the stream manager and the epoch bucket. */
 interface Opened {
@@ -183,15 +186,20 @@ export class NatsHistory extends NatsPort<Opened> implements HistoryStore {
     const entries: HistoryEntry[] = [];
     let firstPrev: number | undefined;
     try {
-      const messages = await consumer.fetch({ max_messages: limit, expires: 2000 });
-      for await (const m of messages) {
-        if (entries.length === 0) {
-          const prev = m.headers?.get(PREV_HEADER);
-          firstPrev = prev ? Number(prev) : undefined;
+      const messages = await consumer.fetch({ max_messages: limit, expires: FETCH_EXPIRES_MS });
+      const collect = async () => {
+        for await (const m of messages) {
+          if (entries.length === 0) {
+            const prev = m.headers?.get(PREV_HEADER);
+            firstPrev = prev ? Number(prev) : undefined;
+          }
+          entries.push({ offset: m.seq, payload: m.data.slice(), timestamp: Math.floor(m.info.timestampNanos / 1e6) });
+          if (entries.length >= limit || m.info.pending === 0) break;
         }
-        entries.push({ offset: m.seq, payload: m.data.slice(), timestamp: Math.floor(m.info.timestampNanos / 1e6) });
-        if (entries.length >= limit || m.info.pending === 0) break;
-      }
+      };
+      // An ordered consumer re-pulls by itself when heartbeats stop, so a silent server could hold
+      // this loop past the pull window: bound it, and stop the iterator when the deadline passes.
+      await withDeadline(collect(), FETCH_EXPIRES_MS + this.config.requestTimeoutMs, 'history read fetch', () => messages.stop());
     } finally {
       consumer.delete().catch(() => undefined);
     }

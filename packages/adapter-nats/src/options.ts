@@ -43,10 +43,20 @@ export const natsOptionsSchema = z
     connectTimeoutMs: z.number().int().min(1).default(5000),
     /** Delay between reconnect attempts, ms (the client retries forever). */
     reconnectTimeWaitMs: z.number().int().min(1).default(250),
-    /** Client PING interval, ms; `maxPingOut` unanswered pings mark the connection stale. */
-    pingIntervalMs: z.number().int().min(100).default(10_000),
-    maxPingOut: z.number().int().min(1).default(3),
-    /** Timeout of JetStream and KV API calls, ms. */
+    /**
+     * Client PING interval, ms (nats.js' stale-connection check). A server that answers none of
+     * `maxPingOut` PINGs in a row is silent: the connection is dropped and dialled again (bus status
+     * `reconnecting`, counted as `disconnect`), so a silent peer is noticed after about
+     * `(maxPingOut + 1) * pingIntervalMs` (3 s with the defaults), not when TCP gives up.
+     */
+    pingIntervalMs: z.number().int().min(100).default(1000),
+    /** PINGs left unanswered before the connection is declared stale (see `pingIntervalMs`). */
+    maxPingOut: z.number().int().min(1).default(2),
+    /**
+     * Deadline of every JetStream and KV call (each request and publish acknowledgement), of the
+     * round trip that confirms a bus subscribe or unsubscribe, and (added to the 2 s pull window)
+     * of a history read's fetch, ms. A call with no answer by then rejects with TIMEOUT.
+     */
     requestTimeoutMs: z.number().int().min(1).default(5000),
     /** Publishes kept while disconnected; past it publish rejects with BUFFER_FULL. 0 refuses every publish while disconnected. */
     publishBufferSize: z.number().int().min(0).default(10_000),

@@ -94,19 +94,37 @@ export class NatsRegistry extends NatsPort<KV> implements NodeRegistry {
     return this.run('get', () => this.read(kv, Keys.node(nodeId)));
   }
 
+  /**
+   * Report joins, updates and departures as they are written. The KV watch behind it is restarted
+   * when it fails or ends while still wanted (a request that timed out while the server was silent,
+   * a consumer lost in a reconnect), resuming after the last revision it reported, so a watcher
+   * outlives any outage; each restart counts `resubscribe`, each failure `error`.
+   */
   watch(listener: (event: RegistryEvent) => void): Unsubscribe {
     const kv = this.ready();
     let stopped = false;
     let iter: { stop(): void } | undefined;
-    const handle = { stop: () => ((stopped = true), iter?.stop()) };
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    /** Revision of the next entry wanted; 0 until one was seen (then only new writes are asked for). */
+    let next = 0;
+    let starts = 0;
+    const handle = {
+      stop: () => {
+        stopped = true;
+        clearTimeout(retry);
+        iter?.stop();
+      },
+    };
     this.watchers.add(handle);
     // Ids of hashed (very long) node names cannot be decoded from the key: remember them from PUTs.
     const ids = new Map<string, string>();
-    void (async () => {
-      const it = await kv.watch({ key: Keys.nodes, include: KvWatchInclude.UpdatesOnly });
+    const run = async () => {
+      const it = await kv.watch({ key: Keys.nodes, include: KvWatchInclude.UpdatesOnly, ...(next > 0 ? { resumeFromRevision: next } : {}) });
       iter = it;
       if (stopped) return it.stop();
+      if (starts++ > 0) this.count('resubscribe');
       for await (const e of it) {
+        next = e.revision + 1;
         const event = this.toEvent(e, ids);
         if (!event || stopped || this.closed) continue;
         try {
@@ -115,10 +133,25 @@ export class NatsRegistry extends NatsPort<KV> implements NodeRegistry {
           this.log.warn({ err }, 'registry watch listener threw');
         }
       }
-    })().catch((err) => {
-      this.count('error');
-      this.log.warn({ err }, 'registry watch ended with an error');
-    });
+    };
+    const start = () => {
+      run().then(
+        () => again(undefined),
+        (err: unknown) => again(err),
+      );
+    };
+    const again = (err: unknown) => {
+      if (stopped || this.closed) return;
+      if (err !== undefined) {
+        this.count('error');
+        this.log.warn({ err }, 'registry watch failed; restarting it');
+      } else {
+        this.log.warn({}, 'registry watch ended; restarting it');
+      }
+      retry = setTimeout(start, this.config.reconnectTimeWaitMs);
+      retry.unref();
+    };
+    start();
     return () => {
       handle.stop();
       this.watchers.delete(handle);
