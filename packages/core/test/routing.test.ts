@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryHub, Topics, createCluster, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { MemoryHub, Topics, createCluster, decodeHistoryRecord, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
 import { waitFor } from '../src/testing/index.js';
 
 const nodes: ClusterNode[] = [];
@@ -62,7 +62,7 @@ describe('message routing', () => {
     await waitFor(() => got.b!.length === 2);
     expect(got.b!.map((e) => [e.offset, e.epoch])).toEqual([[r1.offset, r1.epoch], [r2.offset, r2.epoch]]);
     const read = await b.history!.read('room.h', r1.offset as number);
-    expect(read.entries.map((e) => JSON.parse(new TextDecoder().decode(e.payload)))).toEqual(['two']);
+    expect(read.entries.map((e) => decodeHistoryRecord(e.payload)?.data)).toEqual(['two']);
   });
 
   it('while the bus is down, local delivery goes on and publishes wait, then arrive', async () => {

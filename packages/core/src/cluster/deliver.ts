@@ -1,11 +1,10 @@
 import { SwitchyardError } from '../errors.js';
 import { historyStream, type Address } from '../model/address.js';
 import type { DeliverEnvelope } from '../model/envelope.js';
+import { encodeHistoryRecord } from '../model/history-record.js';
 import type { HistoryStore } from '../ports/history.js';
 import type { EnvelopeCodec } from './envelope-codec.js';
 import type { PublishOptions, PublishResult } from './types.js';
-
-const encoder = new TextEncoder();
 
 export interface PreparedDelivery {
   envelope: DeliverEnvelope;
@@ -14,7 +13,8 @@ export interface PreparedDelivery {
 
 /**
  * The one way a `deliver` envelope is made, by a node or by a publish-only emitter: for a room
- * with history, append the data first and carry its offset and epoch; then build the envelope.
+ * with history, append the data first (with `except` and headers, see `HistoryRecord`) and carry
+ * its offset, epoch and, for stores whose offsets skip, the previous offset; then build the envelope.
  * Without history it answers synchronously, so local delivery needs no extra turn.
  */
 export function prepareDelivery(
@@ -24,6 +24,7 @@ export function prepareDelivery(
   data: unknown,
   options: PublishOptions = {},
 ): PreparedDelivery | Promise<PreparedDelivery> {
+  let prev: number | undefined;
   const build = (result: PublishResult): PreparedDelivery => ({
     result,
     envelope: codec.build<DeliverEnvelope>({
@@ -32,10 +33,16 @@ export function prepareDelivery(
       data,
       ...(options.except?.length ? { except: options.except } : {}),
       ...(result.offset !== undefined ? { offset: result.offset, epoch: result.epoch } : {}),
+      ...(prev !== undefined ? { prev } : {}),
       ...(options.headers ? { headers: options.headers } : {}),
     }),
   });
   if (!options.history || address.kind !== 'room') return build({});
   if (!history) return Promise.reject(new SwitchyardError('UNSUPPORTED', 'history was requested but no HistoryStore is configured'));
-  return history.append(historyStream(address.room), encoder.encode(JSON.stringify(data))).then((pos) => build({ offset: pos.offset, epoch: pos.epoch }));
+  const record = encodeHistoryRecord({ data, except: options.except, headers: options.headers });
+  return history.append(historyStream(address.room), record).then((pos) => {
+    // carried only where the store's offsets are not contiguous
+    if (pos.prev !== undefined && pos.prev !== pos.offset - 1) prev = pos.prev;
+    return build({ offset: pos.offset, epoch: pos.epoch });
+  });
 }

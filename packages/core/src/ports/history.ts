@@ -1,7 +1,7 @@
 import type { Lifecycle } from './lifecycle.js';
 
 export interface HistoryEntry {
-  /** Monotonic within a stream and epoch; not necessarily contiguous. */
+  /** Monotonic within a stream and epoch; not necessarily contiguous (see `HistoryPosition.prev`). */
   offset: number;
   payload: Uint8Array;
   /** Milliseconds since epoch when appended. */
@@ -12,6 +12,13 @@ export interface HistoryEntry {
 export interface HistoryPosition {
   offset: number;
   epoch: string;
+  /**
+   * From `append`: the offset of the entry just before this one in the stream (0 when it is
+   * the first). Stores whose offsets are contiguous may leave it out (it is `offset - 1`);
+   * stores whose offsets skip (shared sequences) must give it, so that a reader can tell a
+   * message that is merely out of order from one that is missing.
+   */
+  prev?: number;
 }
 
 export interface HistoryReadResult {
@@ -49,7 +56,7 @@ export interface HistoryReadOptions {
 export interface HistoryStore extends Lifecycle {
   readonly name: string;
   readonly capabilities: HistoryCapabilities;
-  /** Append and return the entry's position. Offsets grow strictly within an epoch. */
+  /** Append and return the entry's position (and its predecessor, see `HistoryPosition.prev`). Offsets grow strictly within an epoch. */
   append(stream: string, payload: Uint8Array): Promise<HistoryPosition>;
   /** Everything after `after`, oldest first. Reading a stream that never existed returns no entries, top 0. */
   read(stream: string, after: number, options?: HistoryReadOptions): Promise<HistoryReadResult>;
