@@ -11,35 +11,54 @@ describe('envelope codec', () => {
 
   it('round-trips with version, sender and capabilities', () => {
     const e = deliver();
-    const back = codec.decode(codec.encode(e));
+    const back = codec.decode(codec.encode(e, 'room.r'), 'room.r');
     expect(back.ok).toBe(true);
     if (!back.ok) return;
-    expect(back.envelope).toEqual(e);
+    expect(back.envelope).toEqual({ ...e, run: codec.run, seq: expect.any(Number), prevSeq: expect.any(Number) });
     expect(back.envelope.v).toBe(PROTOCOL_VERSION);
     expect(back.envelope.caps).toEqual(expect.arrayContaining(['history', 'batch']));
   });
 
   it('refuses what it cannot read: newer version, unknown type, garbage', () => {
     const json = JSON.stringify({ ...deliver(), v: PROTOCOL_VERSION + 1 });
-    expect(codec.decode(enc.encode(`SY${PROTOCOL_VERSION + 1}.-.${json}`))).toMatchObject({ ok: false, reason: 'version' });
+    expect(codec.decode(enc.encode(`SY${PROTOCOL_VERSION + 1}.-.${json}`), 'room.r')).toMatchObject({ ok: false, reason: 'version' });
     const unknown = JSON.stringify({ ...deliver(), type: 'teleport' });
-    expect(codec.decode(enc.encode(`SY1.-.${unknown}`))).toMatchObject({ ok: false, reason: 'unknown_type' });
-    expect(codec.decode(enc.encode('hello'))).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(codec.decode(enc.encode('SY1.-.{not json'))).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(codec.decode(new Uint8Array([0x53, 0x59, 0xff, 0xfe]))).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(codec.decode(enc.encode('SY1.-.{"type":"deliver"}'))).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(enc.encode(`SY1.-.${unknown}`), 'room.r')).toMatchObject({ ok: false, reason: 'unknown_type' });
+    expect(codec.decode(enc.encode('hello'), 'room.r')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(enc.encode('SY1.-.{not json'), 'room.r')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(new Uint8Array([0x53, 0x59, 0xff, 0xfe]), 'room.r')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(codec.decode(enc.encode('SY1.-.{"type":"deliver"}'), 'room.r')).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('with a cluster key: signs, and refuses unsigned, forged and tampered envelopes', () => {
     const a = new EnvelopeCodec({ nodeId: 'a', clusterKey: KEY });
     const b = new EnvelopeCodec({ nodeId: 'b', clusterKey: KEY });
     const e = a.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'all' }, data: 1 });
-    expect(b.decode(a.encode(e)).ok).toBe(true);
-    expect(b.decode(codec.encode(e))).toMatchObject({ ok: false, reason: 'unsigned' });
+    expect(b.decode(a.encode(e, 'all'), 'all').ok).toBe(true);
+    expect(b.decode(codec.encode(e, 'all'), 'all')).toMatchObject({ ok: false, reason: 'unsigned' });
     const other = new EnvelopeCodec({ nodeId: 'x', clusterKey: 'another-key-of-16-chars' });
-    expect(b.decode(other.encode(e))).toMatchObject({ ok: false, reason: 'forged' });
-    const tampered = new TextDecoder().decode(a.encode(e)).replace('"data":1', '"data":2');
-    expect(b.decode(enc.encode(tampered))).toMatchObject({ ok: false, reason: 'forged' });
+    expect(b.decode(other.encode(e, 'all'), 'all')).toMatchObject({ ok: false, reason: 'forged' });
+    const tampered = new TextDecoder().decode(a.encode(e, 'all')).replace('"data":1', '"data":2');
+    expect(b.decode(enc.encode(tampered), 'all')).toMatchObject({ ok: false, reason: 'forged' });
+    // the signature covers the topic: a signed envelope copied onto another topic is forged
+    expect(b.decode(a.encode(e, 'room.lobby'), 'room.admins')).toMatchObject({ ok: false, reason: 'forged' });
+  });
+
+  it('numbers envelopes per run, and links each to the previous one on the same topic', () => {
+    const a = new EnvelopeCodec({ nodeId: 'a', maxTopics: 2 });
+    const read = (bytes: Uint8Array, topic: string) => {
+      const r = a.decode(bytes, topic);
+      if (!r.ok) throw new Error(r.reason);
+      return { run: r.envelope.run, seq: r.envelope.seq, prevSeq: r.envelope.prevSeq };
+    };
+    const e = deliver();
+    expect(read(a.encode(e, 't1'), 't1')).toEqual({ run: a.run, seq: 1, prevSeq: 0 });
+    expect(read(a.encode(e, 't2'), 't2')).toEqual({ run: a.run, seq: 2, prevSeq: 0 });
+    expect(read(a.encode(e, 't1'), 't1')).toEqual({ run: a.run, seq: 3, prevSeq: 1 });
+    expect(read(a.encode(e, 't3'), 't3')).toEqual({ run: a.run, seq: 4, prevSeq: 0 });
+    // at most two topics remembered: t2 (least recently used) was forgotten, so its link is unknown (0)
+    expect(read(a.encode(e, 't2'), 't2')).toEqual({ run: a.run, seq: 5, prevSeq: 0 });
+    expect(new EnvelopeCodec({ nodeId: 'a' }).run).not.toBe(a.run);
   });
 });
 
@@ -66,7 +85,7 @@ describe('cluster nodes drop and count envelopes they cannot trust or read', () 
     const forger = new EnvelopeCodec({ nodeId: 'evil', clusterKey: 'not-the-cluster-key!' });
     const unsigned = new EnvelopeCodec({ nodeId: 'evil' });
     const future = new TextEncoder().encode(`SY${PROTOCOL_VERSION + 1}.-.{}`);
-    const env = (c: EnvelopeCodec) => c.encode(c.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'room', room: 'r' }, data: 'evil' }));
+    const env = (c: EnvelopeCodec) => c.encode(c.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'room', room: 'r' }, data: 'evil' }), Topics.room('r'));
     await attacker.publish(Topics.room('r'), env(forger));
     await attacker.publish(Topics.room('r'), env(unsigned));
     await attacker.publish(Topics.room('r'), future);

@@ -1,9 +1,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CORE_CAPABILITIES, PROTOCOL_VERSION, envelopeSchema, type Envelope, type EnvelopeInput } from '../model/envelope.js';
-import { nextId } from '../util/id.js';
+import { nextId, randomId } from '../util/id.js';
 
-/** Why an envelope from the bus was dropped. Also the `reason` label of the drop counter. */
-export type DropReason = 'malformed' | 'version' | 'unknown_type' | 'unsigned' | 'forged';
+/**
+ * Why an envelope from the bus was dropped. Also the `reason` label of the drop counter.
+ * `duplicate`: its sender already delivered that sequence number on that topic (a copy: redelivered
+ * by the bus, or replayed by someone who can write to it); `expired`: with a cluster key, its
+ * timestamp is outside the replay window; `unsequenced`: with a cluster key, it carries no sender
+ * sequence, so a copy could not be told apart; `stale`: a failover plan from an older coordinator.
+ */
+export type DropReason = 'malformed' | 'version' | 'unknown_type' | 'unsigned' | 'forged' | 'duplicate' | 'expired' | 'unsequenced' | 'stale';
+
+/** Every drop reason, for metrics that start at zero. */
+export const DROP_REASONS: readonly DropReason[] = ['malformed', 'version', 'unknown_type', 'unsigned', 'forged', 'duplicate', 'expired', 'unsequenced', 'stale'];
 
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; reason: DropReason; detail?: string };
 
@@ -12,6 +21,8 @@ export interface EnvelopeCodecOptions {
   /** Shared secret. When set, envelopes are signed with HMAC-SHA256 and unsigned or forged ones are refused. */
   clusterKey?: string | undefined;
   capabilities?: readonly string[];
+  /** Topics whose last sequence number is remembered for `prevSeq` (default 100,000; the least recent is forgotten). */
+  maxTopics?: number;
 }
 
 const MAGIC = 'SY';
@@ -22,11 +33,21 @@ const KNOWN_TYPES = new Set(['deliver', 'failover', 'control', 'query', 'reply']
 /**
  * Frames envelopes for the bus: `SY<version>.<signature or ->.<json>`. The version and
  * signature sit outside the JSON so a node can refuse what it cannot read, or what is not
- * signed with the cluster key, before parsing it.
+ * signed with the cluster key, before parsing it. The signature covers the topic as well as
+ * the JSON, so a signed envelope copied onto another topic is refused as forged.
+ *
+ * Every encoded envelope gets the sender's run id, a sequence number (strictly increasing per
+ * run) and the sequence number of the sender's previous envelope on the same topic: receivers
+ * drop copies and notice a missing envelope (see `SenderWindows`).
  */
 export class EnvelopeCodec {
   private readonly key: Buffer | undefined;
   private readonly caps: string[];
+  /** This sender's run: random per codec, so a restarted process never reuses sequence numbers. */
+  readonly run = randomId(9);
+  private seq = 0;
+  /** Last sequence number sent per topic, least recently used first. */
+  private readonly lastOnTopic = new Map<string, number>();
 
   constructor(private readonly options: EnvelopeCodecOptions) {
     this.key = options.clusterKey ? Buffer.from(options.clusterKey, 'utf8') : undefined;
@@ -49,13 +70,21 @@ export class EnvelopeCodec {
     } as unknown as T;
   }
 
-  encode(envelope: Envelope): Uint8Array {
-    const json = JSON.stringify(envelope);
-    const sig = this.key ? this.sign(json) : '-';
+  /** Frame `envelope` for `topic`, with the next sequence number of this run. */
+  encode(envelope: Envelope, topic: string): Uint8Array {
+    const seq = ++this.seq;
+    const prevSeq = this.lastOnTopic.get(topic) ?? 0;
+    if (prevSeq !== 0) this.lastOnTopic.delete(topic);
+    this.lastOnTopic.set(topic, seq);
+    if (this.lastOnTopic.size > (this.options.maxTopics ?? 100_000)) this.lastOnTopic.delete(this.lastOnTopic.keys().next().value as string);
+    const body = JSON.stringify(envelope);
+    const json = `${body.slice(0, -1)},"run":"${this.run}","seq":${seq},"prevSeq":${prevSeq}}`;
+    const sig = this.key ? this.sign(topic, json) : '-';
     return encoder.encode(`${MAGIC}${envelope.v}.${sig}.${json}`);
   }
 
-  decode(bytes: Uint8Array): DecodeResult {
+  /** Read an envelope that arrived on `topic`. */
+  decode(bytes: Uint8Array, topic: string): DecodeResult {
     let text: string;
     try {
       text = decoder.decode(bytes);
@@ -73,7 +102,7 @@ export class EnvelopeCodec {
     const json = text.slice(dot2 + 1);
     if (this.key) {
       if (sig === '-' || sig.length === 0) return { ok: false, reason: 'unsigned' };
-      const expected = Buffer.from(this.sign(json), 'utf8');
+      const expected = Buffer.from(this.sign(topic, json), 'utf8');
       const given = Buffer.from(sig, 'utf8');
       if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'forged' };
     }
@@ -93,7 +122,7 @@ export class EnvelopeCodec {
     return { ok: true, envelope: parsed.data };
   }
 
-  private sign(json: string): string {
-    return createHmac('sha256', this.key as Buffer).update(json).digest('base64url');
+  private sign(topic: string, json: string): string {
+    return createHmac('sha256', this.key as Buffer).update(topic).update('\n').update(json).digest('base64url');
   }
 }

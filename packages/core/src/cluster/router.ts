@@ -4,6 +4,7 @@ import type { ControlEnvelope, Envelope, EnvelopeInput } from '../model/envelope
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { MessageBus, Subscription } from '../ports/bus.js';
 import type { HistoryStore } from '../ports/history.js';
+import type { SenderWindows } from '../delivery/sender-windows.js';
 import { prepareDelivery } from './deliver.js';
 import type { DropReason, EnvelopeCodec } from './envelope-codec.js';
 import type { PublishOptions, PublishResult } from './types.js';
@@ -15,9 +16,13 @@ export interface RouterDeps {
   codec: EnvelopeCodec;
   metrics: ClusterMetrics;
   logger: Logger;
+  /** Replay protection and loss detection for envelopes from the bus. */
+  windows: SenderWindows;
   /** An envelope for this node: from the bus, or published here for local interest. */
   receive(envelope: Envelope): void;
   dropped(reason: DropReason, detail?: string): void;
+  /** At least one envelope of `sender` on `topic` never arrived (its sequence jumped). */
+  lost(topic: string, sender: string): void;
 }
 
 /**
@@ -35,7 +40,7 @@ export class MessageRouter {
   async acquire(topic: string): Promise<void> {
     let entry = this.interest.get(topic);
     if (!entry) {
-      const sub = this.deps.bus.subscribe(topic, (payload) => this.onBusMessage(payload));
+      const sub = this.deps.bus.subscribe(topic, (payload) => this.onBusMessage(payload, topic));
       const created = { count: 0, sub };
       entry = created;
       this.interest.set(topic, created);
@@ -100,23 +105,31 @@ export class MessageRouter {
 
   private async send(topic: string, envelope: Envelope): Promise<void> {
     const end = this.deps.metrics.publishDuration.startTimer();
-    await this.deps.bus.publish(topic, this.deps.codec.encode(envelope));
+    await this.deps.bus.publish(topic, this.deps.codec.encode(envelope, topic));
     end();
     this.deps.metrics.envelopesPublished.inc({ type: envelope.type });
   }
 
-  private onBusMessage(payload: Uint8Array): void {
-    const decoded = this.deps.codec.decode(payload);
-    if (!decoded.ok) {
-      this.deps.metrics.envelopesDropped.inc({ reason: decoded.reason });
-      this.deps.logger.debug({ reason: decoded.reason, detail: decoded.detail }, 'envelope dropped');
-      this.deps.dropped(decoded.reason, decoded.detail);
-      return;
-    }
+  private onBusMessage(payload: Uint8Array, topic: string): void {
+    const decoded = this.deps.codec.decode(payload, topic);
+    if (!decoded.ok) return this.drop(decoded.reason, decoded.detail);
     const envelope = decoded.envelope;
     if (envelope.from === this.deps.nodeId) return; // handed to local listeners when published
+    const verdict = this.deps.windows.check(envelope, topic);
+    if (!verdict.ok) return this.drop(verdict.reason, `${envelope.from} on ${topic}`);
+    if (verdict.lost) {
+      this.deps.metrics.envelopeGaps.inc();
+      this.deps.logger.debug({ topic, from: envelope.from }, 'an envelope of this sender never arrived');
+      this.deps.lost(topic, envelope.from);
+    }
     this.deps.metrics.envelopesReceived.inc({ type: envelope.type });
     this.deps.metrics.busLatency.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
     this.deps.receive(envelope);
+  }
+
+  private drop(reason: DropReason, detail?: string): void {
+    this.deps.metrics.envelopesDropped.inc({ reason });
+    this.deps.logger.debug({ reason, detail }, 'envelope dropped');
+    this.deps.dropped(reason, detail);
   }
 }

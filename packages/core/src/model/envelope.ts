@@ -27,6 +27,12 @@ const base = {
   ts: z.number(),
   /** Optional W3C trace context and other small headers. */
   headers: z.record(z.string(), z.string()).optional(),
+  /** The sender's run: random per process start, so its sequence numbers never repeat. */
+  run: z.string().min(1).max(64).optional(),
+  /** The sender's sequence number, strictly increasing within its run (set when the envelope goes on the bus). */
+  seq: z.number().int().positive().optional(),
+  /** `seq` of the sender's previous envelope on the same topic (0: none or forgotten): a jump means one was lost. */
+  prevSeq: z.number().int().nonnegative().optional(),
 };
 
 /** An application message for some sockets. `data` is opaque to core. */
@@ -39,6 +45,8 @@ export const deliverEnvelopeSchema = z.object({
   /** Room history position, when the room keeps history. */
   offset: z.number().int().nonnegative().optional(),
   epoch: z.string().optional(),
+  /** Offset of the entry before this one in the room's stream (absent: `offset - 1`, contiguous stores). */
+  prev: z.number().int().nonnegative().optional(),
   /** The payload as the transport wants it (for transport-ws: the encoded client frame). */
   data: z.unknown(),
 });
@@ -102,7 +110,7 @@ export type EnvelopeType = Envelope['type'];
 
 /** Fields the codec fills in; callers give the rest. */
 export type EnvelopeInput<T extends Envelope = Envelope> = T extends Envelope
-  ? Omit<T, 'v' | 'id' | 'from' | 'caps' | 'ts'> & { id?: string }
+  ? Omit<T, 'v' | 'id' | 'from' | 'caps' | 'ts' | 'run' | 'seq' | 'prevSeq'> & { id?: string }
   : never;
 
 export type { Address };

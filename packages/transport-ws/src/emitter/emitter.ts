@@ -91,7 +91,8 @@ export class Emitter {
     await this.connect();
     const { envelope, result } = await prepareDelivery(this.codec, this.options.history, address, data, options);
     if (this.closing) throw this.closedError();
-    await this.options.bus.publish(topicFor(address), this.codec.encode(envelope));
+    const topic = topicFor(address);
+    await this.options.bus.publish(topic, this.codec.encode(envelope, topic));
     this._published++;
     return result;
   }
