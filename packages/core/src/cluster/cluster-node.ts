@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { ClusterConfig } from '../config/schema.js';
+import { livenessTimes, type ClusterConfig } from '../config/schema.js';
+import { OrderedRooms, type RoomGap } from '../delivery/ordered-rooms.js';
+import { SenderWindows } from '../delivery/sender-windows.js';
 import { SwitchyardError } from '../errors.js';
 import { childLogger, type Logger } from '../logger.js';
 import { Topics, type Address } from '../model/address.js';
@@ -7,19 +9,21 @@ import { PROTOCOL_VERSION, type ControlEnvelope, type Envelope } from '../model/
 import { emptyLoad, isHealthy, type NodeInfo, type NodeLoad, type NodeState } from '../model/node.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import type { MessageBus } from '../ports/bus.js';
-import type { HistoryStore } from '../ports/history.js';
+import type { HistoryPosition, HistoryStore } from '../ports/history.js';
 import type { Lease, NodeRegistry, RegistryEvent } from '../ports/registry.js';
 import type { SessionStore } from '../ports/sessions.js';
 import type { AffinityStrategy, BalancerStrategy, FailoverStrategy, PlacementContext } from '../strategy/types.js';
+import { withDeadline } from '../util/deadline.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { EnvelopeCodec } from './envelope-codec.js';
 import { FailoverPlanner } from './failover-planner.js';
+import { Liveness } from './liveness.js';
 import { LoadSampler } from './load-sampler.js';
 import { planRebalance } from './rebalance.js';
 import { ClusterQueries, type QueryHandler } from './queries.js';
 import { MessageRouter } from './router.js';
 import { ScalingAdvisor } from './scaling-advisor.js';
-import type { ClusterEvents, ClusterNodeApi, ClusterPhase, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
+import type { ClusterEvents, ClusterHealth, ClusterNodeApi, ClusterPhase, Placement, PublishOptions, PublishResult, QueryOptions, QueryResult } from './types.js';
 
 export const COORDINATOR_LEASE = 'coordinator';
 /** Built-in query every node answers, used by `probe()`. */
@@ -76,6 +80,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private readonly queries: ClusterQueries;
   private readonly sampler = new LoadSampler();
   private readonly scaling: ScalingAdvisor;
+  private readonly liveness: Liveness;
+  /** Per-room ordering of rooms with history (absent without a history store). */
+  private readonly ordered: OrderedRooms | undefined;
+  private readonly registryTimeoutMs: number;
   private loadSource: () => Partial<NodeLoad> = () => ({});
   private lease: Lease | null = null;
   private highestToken = 0;
@@ -104,6 +112,26 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.scaling = new ScalingAdvisor(config.scaling);
     const capabilities = [...new Set([...config.capabilities, ...(this.history ? ['history'] : [])])];
     this.codec = new EnvelopeCodec({ nodeId: this.id, clusterKey: config.clusterKey, capabilities });
+    const times = livenessTimes(config);
+    this.registryTimeoutMs = times.registryTimeoutMs;
+    this.liveness = new Liveness({
+      fenceAfterMs: times.fenceAfterMs,
+      fenceOnBusLoss: config.fenceOnBusLoss,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      onFence: (reason) => this.onFence(reason),
+      onUnfence: () => this.onUnfence(),
+    });
+    this.ordered = this.history
+      ? new OrderedRooms({
+          nodeId: this.id,
+          history: this.history,
+          options: config.delivery,
+          logger: this.logger,
+          deliver: (e) => this.emit('deliver', e),
+          gap: (g) => this.onRoomGap(g),
+          count: (event, n = 1) => (event === 'reordered' ? this.metrics.roomReordered : event === 'filled' ? this.metrics.roomFilled : this.metrics.roomDuplicates).inc(n),
+        })
+      : undefined;
     this.router = new MessageRouter({
       nodeId: this.id,
       bus: this.bus,
@@ -111,8 +139,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       codec: this.codec,
       metrics: this.metrics,
       logger: this.logger,
+      windows: new SenderWindows({ strict: this.codec.signing, windowMs: config.replayWindowMs, maxEntries: 100_000 }),
       receive: (envelope) => this.onEnvelope(envelope),
       dropped: (reason, detail) => this.emit('envelope:dropped', reason, detail),
+      lost: (topic, from) => this.emit('envelope:lost', topic, from),
     });
     this.planner = new FailoverPlanner({
       failover: this.failover,
@@ -178,12 +208,6 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   /**
-   * Someone (a client that lost its connection abnormally, a failed request) reports that a
-   * node seems gone. Placement skips it until it heartbeats again or `ttlMs` passes (default
-   * the node timeout), so clients of a crashed node are not sent back to it while the failure
-   * detector is still counting.
-   */
-  /**
    * Ask a node whether it is alive; if it does not answer within `timeoutMs`, suspect it.
    * Concurrent probes of one node share one question. Resolves true when it answered.
    */
@@ -202,6 +226,12 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     return p;
   }
 
+  /**
+   * Someone (a client that lost its connection abnormally, a failed request) reports that a
+   * node seems gone. Placement skips it until it heartbeats again or `ttlMs` passes (default
+   * the node timeout), so clients of a crashed node are not sent back to it while the failure
+   * detector is still counting.
+   */
   suspect(nodeId: string, ttlMs = this.config.nodeTimeoutMs): void {
     if (nodeId === this.id || !this.members.has(nodeId)) return;
     this.suspects.set(nodeId, Date.now() + ttlMs);
@@ -210,6 +240,15 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   isCoordinator(): boolean {
     return this.lease !== null && this.lease.expiresAt > Date.now();
+  }
+
+  /** True while this node has fenced itself: cut off from the registry (or the bus), it must serve no client. */
+  get fenced(): boolean {
+    return this.liveness.fenced !== null;
+  }
+
+  health(): ClusterHealth {
+    return { registry: this.liveness.registryHealthy, bus: this.bus.status, fenced: this.liveness.fenced };
   }
 
   setUrl(url: string): void {
@@ -237,13 +276,23 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     const observer = this.metrics.observer;
     for (const port of this.ports()) port.instrument?.(observer);
     await Promise.all(this.ports().map((p) => p.connect()));
-    this.stopBusStatus = this.bus.onStatus((s) => this.emit('bus:status', s));
+    let busWasUp = this.bus.status === 'connected';
+    this.stopBusStatus = this.bus.onStatus((s) => {
+      this.liveness.busChanged(s);
+      const up = s === 'connected';
+      // what the bus did not bring while it was down is in history
+      if (up && !busWasUp) this.ordered?.catchUp();
+      busWasUp = up;
+      this.emit('bus:status', s);
+    });
     await this.acquire(Topics.clusterEvents);
     await this.acquire(Topics.node(this.id));
     this.stopWatch = this.registry.watch((e) => this.onRegistryEvent(e));
     this.sampler.start();
     this.refreshLoad();
+    const registeredAt = performance.now();
     await this.registry.register(this._self, this.config.nodeTimeoutMs);
+    this.liveness.start(registeredAt, this.bus.status);
     await this.reconcile();
     this.setState('ready');
     await this.heartbeat();
@@ -259,6 +308,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     every(this.config.heartbeatIntervalMs, () => this.tick());
     if (this.config.rebalance.enabled) every(this.config.rebalance.intervalMs, () => this.adviseRebalance());
     if (this.config.scaling.enabled) every(this.config.scaling.intervalMs, () => this.adviseScaling());
+    const check = this.config.delivery.checkIntervalMs;
+    if (this.ordered && check > 0) every(check, () => this.ordered?.catchUp(check));
     this.logger.info({ url: this._self.url }, 'cluster node started');
   }
 
@@ -302,6 +353,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.planner.stop();
     this.queries.stop();
     this.sampler.stop();
+    this.liveness.stop();
+    this.ordered?.stop();
     this.stopWatch?.();
     await this.router.releaseAll();
     if (wasRunning) {
@@ -342,9 +395,11 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     if (this._phase === 'stopping' || this._phase === 'stopped') return;
     this.refreshLoad();
     const end = this.metrics.heartbeatDuration.startTimer();
+    const sentAt = performance.now();
     try {
-      await this.registry.heartbeat(this._self, this.config.nodeTimeoutMs);
+      await this.registryCall(this.registry.heartbeat(this._self, this.config.nodeTimeoutMs), 'heartbeat');
       end();
+      this.liveness.heartbeatSucceeded(sentAt);
     } catch (err) {
       this.metrics.heartbeatFailures.inc();
       this.logger.warn({ err }, 'heartbeat failed');
@@ -402,7 +457,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   async reconcile(): Promise<void> {
     let listed: NodeInfo[];
     try {
-      listed = await this.registry.list();
+      listed = await this.registryCall(this.registry.list(), 'list');
     } catch (err) {
       this.logger.warn({ err }, 'registry list failed');
       return;
@@ -413,13 +468,19 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       if (n.id === this.id) continue;
       this.observe(n);
     }
-    if (!seen.has(this.id) && this._phase === 'running') {
+    const listedSelf = seen.has(this.id);
+    if (!listedSelf && this._phase === 'running') {
       this.logger.warn('own registry record expired; registering again');
-      await this.registry.register(this._self, this.config.nodeTimeoutMs).catch(() => undefined);
+      await this.registryCall(this.registry.register(this._self, this.config.nodeTimeoutMs), 'register').catch(() => undefined);
     }
+    // A node whose own registry link was failing, or whose record the registry lost, judges no one
+    // until the registry has answered for a whole node timeout: the others may not have had a
+    // chance to heartbeat again yet.
+    const mayJudge = this.liveness.mayJudge(listedSelf);
     const now = Date.now();
     for (const [id, node] of this.members) {
       if (id === this.id || seen.has(id) || node.state === 'dead') continue;
+      if (!mayJudge && !this.departed.has(id)) continue;
       if (this.departed.has(id)) {
         this.members.delete(id);
         this.membershipChangedAt = Date.now();
@@ -467,24 +528,36 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     return this.config.leaseTtlMs ?? this.config.nodeTimeoutMs;
   }
 
+  /** A registry call with the registry deadline; a failure or timeout marks the registry link down. */
+  private registryCall<T>(p: Promise<T>, what: string): Promise<T> {
+    return withDeadline(p, this.registryTimeoutMs, `registry ${what}`).catch((err: unknown) => {
+      this.liveness.registryFailed();
+      throw err;
+    });
+  }
+
   private async renewLease(): Promise<Lease | null> {
-    const lease = this.lease && (await this.registry.renewLease(this.lease, this.leaseTtl()));
+    if (this.fenced) {
+      this.setLease(null);
+      return null;
+    }
+    const lease = this.lease && (await this.registryCall(this.registry.renewLease(this.lease, this.leaseTtl()), 'lease renewal'));
     this.setLease(lease || null);
     return this.lease;
   }
 
   /** Hold (or try to take) the coordinator lease; as coordinator, review failovers. */
   private async coordinate(): Promise<void> {
-    if (this._self.state !== 'ready') return;
+    if (this._self.state !== 'ready' || this.fenced) return;
     const ttl = this.leaseTtl();
     try {
-      const renewed = this.lease ? await this.registry.renewLease(this.lease, ttl) : null;
-      this.setLease(renewed ?? (await this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl)));
+      const renewed = this.lease ? await this.registryCall(this.registry.renewLease(this.lease, ttl), 'lease renewal') : null;
+      this.setLease(renewed ?? (await this.registryCall(this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl), 'lease')));
     } catch (err) {
       this.logger.warn({ err }, 'lease renewal failed');
       if (this.lease && this.lease.expiresAt <= Date.now()) this.setLease(null);
     }
-    if (this.lease) this.planner.review(this.members.values());
+    if (this.lease && !this.fenced) this.planner.review(this.members.values());
   }
 
   private adviseRebalance(): void {
@@ -584,10 +657,51 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     return this.queries.ask(name, args, expected, options.timeoutMs ?? 1000) as Promise<QueryResult<T>>;
   }
 
+  // ---------------------------------------------------------------- rooms with history, fencing
+
+  /**
+   * Receive `room` (a room with history) in offset order on this node, reference counted: the
+   * first call subscribes and reads where the room's history stands. Resolves with the position
+   * from which this node delivers the room in order (null when history could not be read); a
+   * socket that joins without asking for a replay starts there.
+   */
+  async followRoom(room: string): Promise<HistoryPosition | null> {
+    if (!this.ordered) throw new SwitchyardError('UNSUPPORTED', 'history was requested but no HistoryStore is configured');
+    await this.acquire(Topics.room(room));
+    return this.ordered.open(room);
+  }
+
+  /** Undo one `followRoom`. */
+  async unfollowRoom(room: string): Promise<void> {
+    this.ordered?.close(room);
+    await this.release(Topics.room(room));
+  }
+
+  private onRoomGap(gap: RoomGap): void {
+    this.metrics.roomGaps.inc({ reason: gap.reason });
+    this.logger.warn(gap, 'room messages lost: history no longer has them');
+    this.emit('room:gap', gap);
+  }
+
+  private onFence(reason: 'registry' | 'bus' | 'declared_dead'): void {
+    this.metrics.fenced.set(1);
+    this.metrics.fences.inc({ reason });
+    this.logger.error({ reason }, 'fenced: this node cannot prove it is alive to the cluster; its clients must move to other nodes');
+    if (this.lease) this.setLease(null);
+    this.emit('fence', true, reason);
+  }
+
+  private onUnfence(): void {
+    this.metrics.fenced.set(0);
+    this.logger.info('fence lifted: the registry and the bus answer again');
+    this.ordered?.catchUp();
+    this.emit('fence', false, null);
+  }
+
   private onEnvelope(envelope: Envelope): void {
     switch (envelope.type) {
       case 'deliver':
-        this.emit('deliver', envelope);
+        if (!this.ordered?.accept(envelope)) this.emit('deliver', envelope);
         return;
       case 'failover':
         if (envelope.token < this.highestToken && envelope.from !== this.id) {
@@ -596,6 +710,12 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
           return;
         }
         this.highestToken = Math.max(this.highestToken, envelope.token);
+        if (envelope.node === this.id) {
+          // declared dead while alive (a pause, a partition): its sessions belong to others now
+          if (envelope.reason === 'dead' && this._phase === 'running') this.liveness.declaredDead();
+          this.emit('failover', envelope);
+          return;
+        }
         if (this.members.get(envelope.node)?.state !== 'ready') this.planner.markHandled(envelope.node, envelope.reason);
         this.emit('failover', envelope);
         return;

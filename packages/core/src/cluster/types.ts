@@ -5,13 +5,24 @@ import type { Address } from '../model/address.js';
 import type { DeliverEnvelope, FailoverEnvelope, ControlEnvelope } from '../model/envelope.js';
 import type { NodeInfo, NodeLoad, NodeState } from '../model/node.js';
 import type { MessageBus } from '../ports/bus.js';
-import type { HistoryStore } from '../ports/history.js';
+import type { HistoryPosition, HistoryStore } from '../ports/history.js';
+import type { RoomGap } from '../delivery/ordered-rooms.js';
+import type { FenceReason } from './liveness.js';
 import type { LeftReason, NodeRegistry } from '../ports/registry.js';
 import type { SessionStore } from '../ports/sessions.js';
 import type { AffinityStrategy, BalancerStrategy, FailoverStrategy, PlacementContext } from '../strategy/types.js';
 import type { DropReason } from './envelope-codec.js';
 
 export type ClusterPhase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A node's own links, for readiness: a node is ready only with both up and no fence. */
+export interface ClusterHealth {
+  /** The last registry call succeeded (a failure or a call past its deadline makes it false at once). */
+  registry: boolean;
+  bus: MessageBus['status'];
+  /** Why the node fenced itself, or null while it serves. */
+  fenced: FenceReason | null;
+}
 
 /** Where a client should be, and why. */
 export interface Placement {
@@ -90,6 +101,16 @@ export interface ClusterEvents {
   /** An application message for local sockets. */
   'deliver': (envelope: DeliverEnvelope) => void;
   'envelope:dropped': (reason: DropReason, detail?: string) => void;
+  /** At least one envelope of `from` on `topic` never arrived (its sequence jumped): at-most-once traffic was lost. */
+  'envelope:lost': (topic: string, from: string) => void;
+  /** Messages of a room with history will not be delivered (history no longer has them); tell the room's clients. */
+  'room:gap': (gap: RoomGap) => void;
+  /**
+   * The node fenced itself (true, with the reason: cut off from the registry, from the bus, or
+   * declared dead by the coordinator) and must close every client at once; or the fence was
+   * lifted (false, null) and it may serve again.
+   */
+  'fence': (fenced: boolean, reason: FenceReason | null) => void;
   'rebalance': (advice: RebalanceAdvice) => void;
   'scale': (advice: ScaleAdvice) => void;
   'bus:status': (status: MessageBus['status']) => void;
@@ -123,6 +144,10 @@ export interface ClusterNodeApi {
   /** Nodes in state `ready`. */
   healthyNodes(): NodeInfo[];
   isCoordinator(): boolean;
+  /** True while the node has fenced itself (see the `fence` event). */
+  readonly fenced: boolean;
+  /** The node's own links: registry, bus, fence. */
+  health(): ClusterHealth;
   /** Skip a node that seems gone (e.g. a client lost it abnormally) until it heartbeats again. */
   suspect(nodeId: string, ttlMs?: number): void;
   /** Ask a node whether it is alive (one question per node at a time); suspect it if it does not answer in time. */
@@ -141,6 +166,13 @@ export interface ClusterNodeApi {
   /** Start receiving `topic` (reference counted: the bus subscribes on the first acquire, unsubscribes on the last release). */
   acquire(topic: string): Promise<void>;
   release(topic: string): Promise<void>;
+  /**
+   * Receive a room with history in offset order (reference counted; subscribes on the first call).
+   * Resolves with the position this node delivers the room from (null when history was unreadable).
+   */
+  followRoom(room: string): Promise<HistoryPosition | null>;
+  /** Undo one `followRoom`. */
+  unfollowRoom(room: string): Promise<void>;
   /** Topics this node currently receives from the bus. */
   topics(): string[];
   /** Answer a named cluster-wide query on this node. Returns a function that removes the handler. */

@@ -45,6 +45,20 @@ export const rebalanceSchema = z.object({
   intervalMs: z.number().int().min(10).default(10_000),
 });
 
+/** Ordering of rooms with history on each node (see docs/concepts.md, delivery guarantees). */
+export const deliverySchema = z.object({
+  /** How long a room message that skipped ahead waits for the missing one before history is read, ms. */
+  holdMs: z.number().int().min(0).default(100),
+  /** Room messages waiting per room; past it, history is read at once. */
+  maxPending: z.number().int().min(1).default(1000),
+  /** A hole that history cannot fill for this long (history unreachable) becomes an explicit gap, ms. */
+  maxWaitMs: z.number().int().min(0).default(10_000),
+  /** Entries per history read when filling a hole. */
+  readLimit: z.number().int().min(1).default(500),
+  /** Rooms quiet for this long have their history checked for a lost last message, ms (0: never). */
+  checkIntervalMs: z.number().int().min(0).default(30_000),
+});
+
 /** Everything a cluster node is configured with. Defaults live here. */
 export const clusterConfigSchema = z
   .object({
@@ -61,6 +75,19 @@ export const clusterConfigSchema = z
     /** Dead nodes stay listed (state dead) for this long. */
     tombstoneMs: z.number().int().min(0).default(60_000),
     leaseTtlMs: z.number().int().min(30).optional(),
+    /** Deadline of each registry call (heartbeat, list, lease), ms; a call that does not answer is a failure. Default: max(heartbeatIntervalMs, nodeTimeoutMs / 4). */
+    registryTimeoutMs: z.number().int().min(1).optional(),
+    /**
+     * With no successful heartbeat for this long, the node fences itself (closes its clients, refuses
+     * new ones) so that it has stopped serving before the others may declare it dead, ms. Must be below
+     * nodeTimeoutMs. Default: nodeTimeoutMs - max(2 * heartbeatIntervalMs, nodeTimeoutMs / 3).
+     */
+    fenceAfterMs: z.number().int().min(1).optional(),
+    /** Fence also when the bus has been down for fenceAfterMs (its clients then move to nodes that have the bus). */
+    fenceOnBusLoss: z.boolean().default(true),
+    /** With a cluster key: envelopes whose timestamp is further than this from the receiver's clock are refused as replays, ms. */
+    replayWindowMs: z.number().int().min(1000).default(60_000),
+    delivery: deliverySchema.prefault({}),
     /** Session and affinity TTL, ms. */
     sessionTtlMs: z.number().int().min(100).default(24 * 3600 * 1000),
     /** Shared secret: when set, envelopes are HMAC-signed and unsigned or forged ones dropped. */
@@ -78,7 +105,18 @@ export const clusterConfigSchema = z
   .refine((c) => c.nodeTimeoutMs >= 2 * c.heartbeatIntervalMs, {
     message: 'must be at least twice heartbeatIntervalMs',
     path: ['nodeTimeoutMs'],
+  })
+  .refine((c) => c.fenceAfterMs === undefined || c.fenceAfterMs < c.nodeTimeoutMs, {
+    message: 'must be below nodeTimeoutMs (the node must stop serving before the others may declare it dead)',
+    path: ['fenceAfterMs'],
   });
+
+/** The registry call deadline and the fence delay a configuration implies. */
+export function livenessTimes(c: Pick<ClusterConfig, 'heartbeatIntervalMs' | 'nodeTimeoutMs' | 'registryTimeoutMs' | 'fenceAfterMs'>): { registryTimeoutMs: number; fenceAfterMs: number } {
+  const registryTimeoutMs = c.registryTimeoutMs ?? Math.max(c.heartbeatIntervalMs, Math.floor(c.nodeTimeoutMs / 4));
+  const fenceAfterMs = c.fenceAfterMs ?? Math.max(1, c.nodeTimeoutMs - Math.max(2 * c.heartbeatIntervalMs, Math.ceil(c.nodeTimeoutMs / 3)));
+  return { registryTimeoutMs, fenceAfterMs };
+}
 
 export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AdapterObserver } from '../ports/observer.js';
+import { DROP_REASONS } from '../cluster/envelope-codec.js';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -29,6 +30,13 @@ export class ClusterMetrics {
   readonly adapterEvents: Counter<'adapter' | 'event'>;
   readonly scaleAdvice: Counter<'direction'>;
   readonly rebalanceAdvice: Counter;
+  readonly envelopeGaps: Counter;
+  readonly roomGaps: Counter<'reason'>;
+  readonly roomReordered: Counter;
+  readonly roomFilled: Counter;
+  readonly roomDuplicates: Counter;
+  readonly fenced: Gauge;
+  readonly fences: Counter<'reason'>;
   readonly observer: AdapterObserver;
 
   constructor(options: { registry?: Registry; nodeId: string; defaultMetrics?: boolean }) {
@@ -53,7 +61,7 @@ export class ClusterMetrics {
     this.envelopesReceived = new Counter({ name: 'switchyard_envelopes_received_total', help: 'Envelopes received from the bus and accepted', labelNames: ['type'], registers: r });
     this.envelopesDropped = new Counter({
       name: 'switchyard_envelopes_dropped_total',
-      help: 'Envelopes dropped: malformed, version, unknown_type, unsigned, forged, stale',
+      help: 'Envelopes from the bus dropped: malformed, version, unknown_type, unsigned, forged, duplicate (a copy or replay), expired (outside the replay window), unsequenced, stale (old coordinator)',
       labelNames: ['reason'],
       registers: r,
     });
@@ -64,8 +72,22 @@ export class ClusterMetrics {
     this.adapterEvents = new Counter({ name: 'switchyard_adapter_events_total', help: 'Adapter events: buffered/dropped/flushed publishes, reconnects, errors', labelNames: ['adapter', 'event'], registers: r });
     this.scaleAdvice = new Counter({ name: 'switchyard_scale_advice_total', help: 'Scale-up and scale-down advice emitted', labelNames: ['direction'], registers: r });
     this.rebalanceAdvice = new Counter({ name: 'switchyard_rebalance_advice_total', help: 'Rebalance recommendations emitted', registers: r });
+    this.envelopeGaps = new Counter({ name: 'switchyard_envelope_gaps_total', help: "Jumps in a sender's sequence on a topic: at least one envelope never arrived each time", registers: r });
+    this.roomGaps = new Counter({
+      name: 'switchyard_room_gaps_total',
+      help: 'Gaps in rooms with history that this node told its clients about, by reason (trimmed, epoch, unavailable, malformed)',
+      labelNames: ['reason'],
+      registers: r,
+    });
+    this.roomReordered = new Counter({ name: 'switchyard_room_reordered_total', help: 'Room messages that arrived ahead of a missing one and waited for it', registers: r });
+    this.roomFilled = new Counter({ name: 'switchyard_room_filled_total', help: 'Room messages read from history to fill a hole or catch up', registers: r });
+    this.roomDuplicates = new Counter({ name: 'switchyard_room_duplicates_total', help: 'Room messages dropped because this node had already delivered their offset', registers: r });
+    this.fenced = new Gauge({ name: 'switchyard_fenced', help: '1 while this node has fenced itself (cut off from the registry or the bus: serves no client)', registers: r });
+    this.fences = new Counter({ name: 'switchyard_fences_total', help: 'Times this node fenced itself, by reason (registry, bus, declared_dead)', labelNames: ['reason'], registers: r });
     this.observer = { count: (adapter, event, n = 1) => this.adapterEvents.inc({ adapter, event }, n) };
-    for (const reason of ['malformed', 'version', 'unknown_type', 'unsigned', 'forged', 'stale']) this.envelopesDropped.inc({ reason }, 0);
+    for (const reason of DROP_REASONS) this.envelopesDropped.inc({ reason }, 0);
+    for (const reason of ['trimmed', 'epoch', 'unavailable', 'malformed']) this.roomGaps.inc({ reason }, 0);
+    for (const reason of ['registry', 'bus', 'declared_dead']) this.fences.inc({ reason }, 0);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
   }
 }
