@@ -1,4 +1,4 @@
-import { Closer, bytes, rejectsWithCode, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
+import { Closer, TcpProxy, bytes, rejectsWithCode, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Names, PostgresBus, type PostgresOptions } from '../src/index.js';
@@ -61,14 +61,21 @@ describe.skipIf(!url)('PostgresBus over LISTEN/NOTIFY', () => {
     expect(n).toBe(300);
   });
 
-  it('sweeps overflow rows after their retention', async () => {
-    const a = await open({ sweepIntervalMs: 50, bus: { overflowRetentionMs: 100 } });
-    const topic = unique('room.sweep');
-    await a.publish(topic, new Uint8Array(20_000));
-    const count = async () =>
+  // Rows are aged by moving their created_at back (the database clock stays the judge), not by
+  // waiting: a short retention raced the first count on a loaded machine (swept before it looked).
+  it('sweeps overflow rows after their retention, and keeps younger ones', async () => {
+    const a = await open({ sweepIntervalMs: 50, bus: { overflowRetentionMs: 60_000 } });
+    const [old, young] = [unique('room.sweep-old'), unique('room.sweep-young')];
+    await a.publish(old, new Uint8Array(20_000));
+    await a.publish(young, new Uint8Array(20_000));
+    const count = async (topic: string) =>
       (await sql<{ n: number }>(url as string, `SELECT count(*)::int AS n FROM "${schema}"."sy_bus_payloads" WHERE topic = $1`, [topic]))[0]?.n;
-    expect(await count()).toBe(1);
-    await waitFor(async () => (await count()) === 0, 5000, 50);
+    expect(await count(old)).toBe(1);
+    expect(await count(young)).toBe(1);
+    await sql(url as string, `UPDATE "${schema}"."sy_bus_payloads" SET created_at = now() - interval '61 seconds' WHERE topic = $1`, [old]);
+    await waitFor(async () => (await count(old)) === 0, 10_000, 50);
+    // The sweep that took the old row saw the young one too, and left it.
+    expect(await count(young)).toBe(1);
   });
 
   it('ignores notifications whose topic does not match, and counts malformed ones', async () => {
@@ -87,10 +94,17 @@ describe.skipIf(!url)('PostgresBus over LISTEN/NOTIFY', () => {
     expect(obs.get('malformed')).toBe(1);
   });
 
-  it('comes back after its connection is killed: re-LISTENs, flushes the buffer, refuses past the bound', async () => {
+  // The connection is cut by a proxy that refuses new connections until the test lets them through,
+  // so the buffered publishes cannot race the reconnect timer on a slow machine.
+  it('comes back after its connection is lost: re-LISTENs, flushes the buffer, refuses past the bound', async () => {
+    const server = new URL(url as string);
+    const proxy = await TcpProxy.start({ target: { host: server.hostname, port: Number(server.port || 5432) } });
+    closer.defer(() => proxy.close());
+    const viaProxy = new URL(server.href);
+    viaProxy.hostname = proxy.host;
+    viaProxy.port = String(proxy.port);
     const obs = new CountingObserver();
-    const app = `sy_bus_${randomBytes(4).toString('hex')}`;
-    const b = await open({ poolConfig: { connectionString: url, application_name: app }, connectionString: undefined, bus: { bufferSize: 3, reconnectMinDelayMs: 400, reconnectMaxDelayMs: 800 } }, obs);
+    const b = await open({ connectionString: viaProxy.href, bus: { bufferSize: 3, reconnectMinDelayMs: 50, reconnectMaxDelayMs: 200 } }, obs);
     const a = await open();
     const topic = unique('room.kill');
     const got: string[] = [];
@@ -98,13 +112,14 @@ describe.skipIf(!url)('PostgresBus over LISTEN/NOTIFY', () => {
     await b.subscribe(unique('room.other'), () => undefined);
     const statuses: string[] = [];
     b.onStatus((s) => statuses.push(s));
-    // Kill only this bus's own backends (matched by its application name).
-    await sql(url as string, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
+    proxy.reset(); // this bus's connections are reset, and new ones refused until pass()
     await waitFor(() => b.status === 'reconnecting', 5000);
     for (let i = 0; i < 3; i++) await b.publish(topic, bytes(`buffered-${i}`));
     await rejectsWithCode(b.publish(topic, bytes('one too many')), 'BUFFER_FULL');
     expect(obs.get('publish_buffered')).toBe(3);
     expect(obs.get('publish_dropped')).toBe(1);
+    expect(b.status).toBe('reconnecting');
+    proxy.pass();
     await waitFor(() => b.status === 'connected', 10_000);
     await a.publish(topic, bytes('from-a'));
     await waitFor(() => got.length === 4, 5000);
