@@ -15,16 +15,23 @@ describe.skipIf(!url)('Postgres stores: what the contracts do not see', () => {
   afterEach(() => closer.closeAll());
   afterAll(() => dropSchema(url as string, schema));
 
-  it('the session sweeper deletes expired rows (and expired affinity keys) from the tables', async () => {
+  // Rows are written with a long TTL and counted, then given a 1 ms TTL: counting right after a
+  // short-TTL write raced the 100 ms sweeper on a loaded machine.
+  it('the session sweeper deletes expired rows (and expired affinity keys) from the tables, and keeps live ones', async () => {
     const s = closer.add(new PostgresSessionStore(base));
     await s.connect();
     const node = unique('node');
-    await s.put(makeSession(unique('gone'), node), 100);
-    await s.put(makeSession(unique('kept'), node), 60_000);
-    await s.setAffinity(`k-${node}`, node, 100);
+    const [gone, kept] = [makeSession(unique('gone'), node), makeSession(unique('kept'), node)];
+    await s.put(gone, 60_000);
+    await s.put(kept, 60_000);
+    await s.setAffinity(`k-${node}`, node, 60_000);
     expect(await count('sessions', 'node_id = $1', [node])).toBe(2);
-    await waitFor(async () => (await count('sessions', 'node_id = $1', [node])) === 1, 5000, 50);
-    await waitFor(async () => (await count('affinity', 'node_id = $1', [node])) === 0, 5000, 50);
+    expect(await count('affinity', 'node_id = $1', [node])).toBe(1);
+    await s.put(gone, 1);
+    await s.setAffinity(`k-${node}`, node, 1);
+    await waitFor(async () => (await count('sessions', 'node_id = $1', [node])) === 1, 10_000, 50);
+    await waitFor(async () => (await count('affinity', 'node_id = $1', [node])) === 0, 10_000, 50);
+    expect(await count('sessions', 'id = $1', [kept.id])).toBe(1);
   });
 
   it('expired nodes are swept and announced as left with reason timeout', async () => {
@@ -35,8 +42,8 @@ describe.skipIf(!url)('Postgres stores: what the contracts do not see', () => {
     b.watch((e) => events.push(e));
     const id = unique('node');
     await a.register(makeNode(id), 200);
-    await waitFor(() => events.some((e) => e.type === 'joined' && e.node.id === id), 5000);
-    await waitFor(() => events.some((e) => e.type === 'left' && e.nodeId === id && e.reason === 'timeout'), 5000);
+    await waitFor(() => events.some((e) => e.type === 'joined' && e.node.id === id), 10_000);
+    await waitFor(() => events.some((e) => e.type === 'left' && e.nodeId === id && e.reason === 'timeout'), 10_000);
     expect(await count('nodes', 'id = $1', [id])).toBe(0);
   });
 
@@ -49,7 +56,7 @@ describe.skipIf(!url)('Postgres stores: what the contracts do not see', () => {
     const id = unique('big-node');
     closer.defer(() => a.deregister(id));
     await a.register(makeNode(id, { meta: { blob: 'x'.repeat(10_000) } }), 60_000);
-    const joined = await waitFor(() => events.find((e) => e.type === 'joined' && e.node.id === id), 5000);
+    const joined = await waitFor(() => events.find((e) => e.type === 'joined' && e.node.id === id), 10_000);
     expect(joined.type === 'joined' && joined.node.meta?.blob?.length).toBe(10_000);
   });
 
@@ -59,7 +66,7 @@ describe.skipIf(!url)('Postgres stores: what the contracts do not see', () => {
     const s = unique('room.age');
     const first = await h.append(s, bytes('a'));
     await h.append(s, bytes('b'));
-    await waitFor(async () => (await count('history', 'stream = $1', [s])) === 0, 5000, 50);
+    await waitFor(async () => (await count('history', 'stream = $1', [s])) === 0, 10_000, 50);
     const r = await h.read(s, first.offset, { epoch: first.epoch });
     expect(r.entries).toEqual([]);
     expect(r.gap).toBe(true);
