@@ -24,6 +24,7 @@ export default defineConfig({
       pkg('adapter-nats', { fileParallelism: false }),
       pkg('adapter-kafka', { fileParallelism: false }),
       { extends: true as const, test: { name: 'bench', root: 'bench', include: ['test/**/*.test.ts'], fileParallelism: false } },
+      { extends: true as const, test: { name: 'scenarios', root: 'scenarios', include: ['test/**/*.test.ts'], fileParallelism: false } },
       { extends: true as const, test: { name: 'examples', root: 'examples', include: ['**/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['**/node_modules/**'], fileParallelism: false } },
     ],
   },
