@@ -1,6 +1,7 @@
-import { SwitchyardError, childLogger, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
+import { SwitchyardError, childLogger, isSwitchyardError, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
 import pg from 'pg';
-import { SOURCE, isConnectionError, mapPgError } from './errors.js';
+import { withDeadline } from './deadline.js';
+import { SOURCE, isConnectionError, isTimeoutError, mapPgError } from './errors.js';
 import { LATEST_VERSION, migrate, schemaVersion, type MigrateResult } from './migrations.js';
 import { Names } from './names.js';
 import type { ResolvedPostgresOptions } from './options.js';
@@ -11,6 +12,9 @@ export interface DedicatedClient {
   /** Close it (ours) or hand it back to the caller's pool, destroyed. */
   dispose(): void;
 }
+
+/** A statement with pg's per-statement client-side deadline (`query_timeout`, honoured by pg 8 but missing from its types). */
+export type TimedQuery = pg.QueryConfig & { query_timeout: number };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -50,17 +54,23 @@ export class PgConnection {
     for (const o of this.observers) o.count(SOURCE, event, n);
   }
 
-  /** Settings for `pg.Client` / `pg.Pool` when we open connections ourselves. */
+  /** Settings for `pg.Client` / `pg.Pool` when we open connections ourselves (explicit `poolConfig` values win). */
   clientConfig(): pg.PoolConfig {
     const base: pg.PoolConfig = this.options.connectionString
       ? { connectionString: this.options.connectionString }
       : { ...(this.options.poolConfig as pg.PoolConfig) };
     return {
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
       keepAlive: true,
+      keepAliveInitialDelayMillis: this.options.keepAliveInitialDelayMs,
       application_name: 'switchyard',
       ...base,
     };
+  }
+
+  /** A statement with the client-side deadline (`queryTimeoutMs`) attached, for any pool or client. */
+  statement(sql: string, params: unknown[] = [], timeoutMs = this.options.queryTimeoutMs): TimedQuery {
+    return { text: sql, values: params, query_timeout: timeoutMs };
   }
 
   /** Take a reference; the first creates the pool (no I/O yet) and runs or checks migrations (unless `checkSchema` is false). */
@@ -138,11 +148,16 @@ export class PgConnection {
   }
 
   /**
-   * Run one statement on the pool. Failures become SwitchyardErrors. When `idempotent`, a lost
-   * connection is retried (a new pool connection each time) with a doubling delay.
+   * Run one statement on the pool, with the client-side deadline `queryTimeoutMs` (TIMEOUT, and
+   * the connection is discarded). Failures become SwitchyardErrors. When `idempotent`, a lost
+   * connection is retried (a new pool connection each time) with a doubling delay; a timeout is not.
    */
   async query<R extends pg.QueryResultRow>(doing: string, sql: string, params: unknown[], idempotent: boolean): Promise<pg.QueryResult<R>> {
-    const run = () => this.requirePool().query<R>(sql, params);
+    const ours = () => this.requirePool().query<R>(this.statement(sql, params));
+    // A pool you pass in may have no connect timeout: bound the wait for one of its clients too.
+    const run = this.callerPool
+      ? () => withDeadline(ours(), this.options.connectTimeoutMs + this.options.queryTimeoutMs, doing)
+      : ours;
     if (!idempotent) {
       try {
         return await run();
@@ -161,7 +176,7 @@ export class PgConnection {
         return await fn();
       } catch (err) {
         const cause = (err as { cause?: unknown }).cause ?? err;
-        if (!isConnectionError(cause) || attempt >= this.options.queryRetries || !this.pool) throw mapPgError(err, doing);
+        if (!isConnectionError(cause) || isTimeoutError(cause) || attempt >= this.options.queryRetries || !this.pool) throw mapPgError(err, doing);
         this.count('error');
         this.logger.debug({ doing, attempt, err: (cause as Error).message }, 'postgres connection lost; retrying');
         await sleep(delay);
@@ -170,27 +185,43 @@ export class PgConnection {
     }
   }
 
-  /** Run `fn` in a transaction on one pool connection. */
+  /**
+   * Run `fn` in a transaction on one pool connection. The whole transaction has the deadline
+   * `queryTimeoutMs`: past it, it rejects with TIMEOUT and the connection is discarded (the
+   * server rolls back what it had when the connection goes).
+   */
   async transaction<T>(doing: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.requirePool().connect();
+      client = await this.connectClient(this.requirePool(), doing);
     } catch (err) {
       throw mapPgError(err, doing);
     }
     let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    const work = (async () => {
+      await client.query(this.statement('BEGIN'));
       const out = await fn(client);
-      await client.query('COMMIT');
+      await client.query(this.statement('COMMIT'));
       return out;
+    })();
+    try {
+      return await withDeadline(work, this.options.queryTimeoutMs, doing);
     } catch (err) {
-      if (isConnectionError(err)) broken = err as Error;
-      else await client.query('ROLLBACK').catch((e: unknown) => (broken = e as Error));
+      // A connection that went silent (or was lost) is discarded, never used for a ROLLBACK.
+      if (isConnectionError(err) || (isSwitchyardError(err) && err.code === 'TIMEOUT')) broken = err as Error;
+      else await client.query(this.statement('ROLLBACK')).catch((e: unknown) => (broken = e as Error));
       throw mapPgError(err, doing);
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * A client from `pool` within `connectTimeoutMs` (a pool you pass in may have no connect
+   * timeout of its own): TIMEOUT past it, and a client that arrives later is given back.
+   */
+  private connectClient(pool: pg.Pool, doing: string): Promise<pg.PoolClient> {
+    return withDeadline(pool.connect(), this.options.connectTimeoutMs, `${doing} (connect)`, (late) => late.release(true));
   }
 
   /** A connection of its own for LISTEN: a new client, or one taken from the caller's pool for good. */
@@ -205,7 +236,7 @@ export class PgConnection {
     };
     const handleEnd = () => handleError(new Error('Connection terminated'));
     if (this.options.pool) {
-      const pc = await this.options.pool.connect();
+      const pc = await this.connectClient(this.options.pool, 'listen connect');
       client = pc;
       dispose = () => {
         lost = true;

@@ -11,11 +11,26 @@ interface PgLikeError {
   severity?: unknown;
 }
 
+/** pg's and pg-pool's client-side deadlines: a statement (`query_timeout`) or a connection attempt that got no answer. */
+const TIMEOUT_MESSAGES = /Query read timeout|connection timeout|timeout exceeded when trying to connect/i;
+
+/**
+ * True when a client-side deadline passed: the server did not answer a statement within
+ * `queryTimeoutMs`, or a connection attempt within `connectTimeoutMs`. The connection it happened
+ * on is not trusted again (it is also a connection error), but the statement is not retried: a
+ * silent server is a failure to report, not a wait.
+ */
+export function isTimeoutError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const msg = (err as PgLikeError).message;
+  return typeof msg === 'string' && TIMEOUT_MESSAGES.test(msg);
+}
+
 /**
  * True when the error means "the connection was lost or the server is not taking connections
  * right now": SQLSTATE class 08, 57P01-57P03 (shutdown, crash, starting up), 53300 (too many
- * connections), socket errors, and pg's own "Connection terminated" messages. Retrying on a new
- * connection may succeed.
+ * connections), socket errors, pg's own "Connection terminated" messages, and client-side
+ * timeouts (see `isTimeoutError`). Retrying on a new connection may succeed.
  */
 export function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -24,7 +39,7 @@ export function isConnectionError(err: unknown): boolean {
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
   if (SOCKET_CODES.has(code)) return true;
   const msg = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Client was closed/i.test(msg);
+  return isTimeoutError(err) || /Connection terminated|Client has encountered a connection error|not queryable|Client was closed/i.test(msg);
 }
 
 function codeFor(sqlstate: string): SwitchyardErrorCode {
@@ -36,8 +51,9 @@ function codeFor(sqlstate: string): SwitchyardErrorCode {
 }
 
 /**
- * Turn anything pg throws into a SwitchyardError (source `postgres`): lost connections become
- * `connectionCode` (NOT_CONNECTED for stores, BUS_UNAVAILABLE for the bus), timeouts TIMEOUT,
+ * Turn anything pg throws into a SwitchyardError (source `postgres`): client-side deadlines
+ * (`queryTimeoutMs`, `connectTimeoutMs`) TIMEOUT, lost connections
+ * `connectionCode` (NOT_CONNECTED for stores, BUS_UNAVAILABLE for the bus), server timeouts TIMEOUT,
  * unique/serialization/deadlock failures CONFLICT, auth and unknown database CONFIG_INVALID,
  * the rest BACKEND_ERROR. The SQLSTATE is kept in `details.sqlstate` and the original as `cause`.
  */
@@ -54,12 +70,13 @@ export function mapPgError(err: unknown, doing: string, connectionCode: Switchya
   const e = (typeof err === 'object' && err !== null ? err : {}) as PgLikeError;
   const sqlstate = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  const code = isConnectionError(err) ? connectionCode : codeFor(sqlstate);
+  const timedOut = isTimeoutError(err);
+  const code = timedOut ? 'TIMEOUT' : isConnectionError(err) ? connectionCode : codeFor(sqlstate);
   const hint = sqlstate === '42P01' || sqlstate === '3F000' ? ' (have the migrations run?)' : '';
   return new SwitchyardError(code, `${doing} failed: ${message}${hint}`, {
     source: SOURCE,
     cause: err,
-    details: { sqlstate: sqlstate || undefined, retryable: isConnectionError(err) },
+    details: { sqlstate: sqlstate || undefined, retryable: isConnectionError(err) && !timedOut },
   });
 }
 

@@ -1,6 +1,7 @@
 import type { AdapterEvent, ConnectionStatus, Logger } from '@switchyard/core';
 import type pg from 'pg';
 import type { DedicatedClient, PgConnection } from './connection.js';
+import { isTimeoutError } from './errors.js';
 import { quoteIdent } from './names.js';
 
 export interface ListenerOptions {
@@ -22,6 +23,11 @@ export interface ListenerOptions {
  * A dedicated connection that LISTENs on a set of channels and comes back by itself: when the
  * connection drops it reconnects with a doubling, jittered delay, LISTENs every channel again
  * (counted as `resubscribe`) and reports `reconnect`. Channel names are validated identifiers.
+ *
+ * A server that goes silent without closing the connection is treated the same way: every
+ * statement on the connection has the deadline `queryTimeoutMs`, and a `SELECT 1` every
+ * `pingIntervalMs` must answer within `bus.pingTimeoutMs`; the first one that does not drops the
+ * connection (counted as `disconnect`, status `reconnecting`) and the reconnect above begins.
  */
 export class PgListener {
   private current: DedicatedClient | undefined;
@@ -67,17 +73,26 @@ export class PgListener {
 
   /**
    * Run `sql` on `client` after every statement queued before it on that client, so statements
-   * reach the server in call order without relying on pg's deprecated internal queue.
+   * reach the server in call order without relying on pg's deprecated internal queue. A statement
+   * the server does not answer within `timeoutMs` (default `queryTimeoutMs`) rejects with pg's
+   * "Query read timeout" (a connection error) and the connection is dropped and replaced.
    */
-  run<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.ClientBase, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  run<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    client: pg.ClientBase,
+    sql: string,
+    params: unknown[] = [],
+    timeoutMs = this.conn.options.queryTimeoutMs,
+  ): Promise<pg.QueryResult<R>> {
     if (this.tailClient !== client) {
       this.tailClient = client;
       this.tail = Promise.resolve();
     }
-    const p = this.tail.then(
-      () => client.query<R>(sql, params),
-      () => client.query<R>(sql, params),
-    );
+    const send = () =>
+      client.query<R>(this.conn.statement(sql, params, timeoutMs)).catch((err: unknown) => {
+        if (isTimeoutError(err)) this.lost(client, err);
+        throw err;
+      });
+    const p = this.tail.then(send, send);
     this.tail = p.catch(() => undefined);
     return p;
   }
@@ -150,8 +165,13 @@ export class PgListener {
     this.setStatus('connected');
     if (this.o.pingIntervalMs > 0) {
       clearInterval(this.pinger);
+      let probing = false;
       this.pinger = setInterval(() => {
-        void this.run(client, 'SELECT 1').catch((err: unknown) => this.lost(client, err));
+        if (probing) return;
+        probing = true;
+        void this.run(client, 'SELECT 1', [], this.conn.options.bus.pingTimeoutMs)
+          .catch((err: unknown) => this.lost(client, err))
+          .finally(() => (probing = false));
       }, this.o.pingIntervalMs);
       this.pinger.unref();
     }

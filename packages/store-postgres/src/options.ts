@@ -66,8 +66,14 @@ const busSchema = z
     /** First reconnect delay, ms; doubles (with jitter) up to `reconnectMaxDelayMs`. */
     reconnectMinDelayMs: z.number().int().positive().default(100),
     reconnectMaxDelayMs: z.number().int().positive().default(5000),
-    /** A `SELECT 1` on the listen connection this often finds a dead socket early, ms. 0 disables. */
-    pingIntervalMs: z.number().int().nonnegative().default(15_000),
+    /**
+     * A `SELECT 1` on each LISTEN connection (the bus's and the registry's) this often, ms: one
+     * that gets no answer within `pingTimeoutMs` means the server went silent, and the connection
+     * is dropped and opened again (LISTENs restored, buffered publishes flushed). 0 disables.
+     */
+    pingIntervalMs: z.number().int().nonnegative().default(2000),
+    /** How long the liveness `SELECT 1` may go unanswered before the LISTEN connection is replaced, ms. */
+    pingTimeoutMs: z.number().int().positive().default(2000),
   })
   .prefault({});
 
@@ -96,6 +102,17 @@ export const postgresOptionsSchema = z
     queryRetries: z.number().int().nonnegative().max(20).default(5),
     /** First retry delay, ms; doubles per retry. */
     queryRetryDelayMs: z.number().int().positive().default(100),
+    /**
+     * Client-side deadline of every statement, ms (pg's `query_timeout`, set per statement so it
+     * also holds on a pool you pass in), and of a transaction as a whole. A statement the server
+     * does not answer in time rejects with TIMEOUT and its connection is discarded; it is not
+     * retried. Migrations are not bounded by it (they wait for `migrationLockTimeoutMs`).
+     */
+    queryTimeoutMs: z.number().int().positive().default(5000),
+    /** Deadline to open a connection (pg's `connectionTimeoutMillis`) on connections we open, ms; TIMEOUT past it. */
+    connectTimeoutMs: z.number().int().positive().default(5000),
+    /** TCP keep-alive on connections we open: first probe after this much idle time, ms (a backstop; the deadlines above come first). */
+    keepAliveInitialDelayMs: z.number().int().nonnegative().default(10_000),
     history: historySchema,
     bus: busSchema,
     /** A pino-compatible logger; nothing is logged without one. */
