@@ -154,9 +154,16 @@ export class KafkaBus implements MessageBus {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(consumer, e.payload.memberAssignment));
     consumer.on(consumer.events.CRASH, (e) => this.onCrash(consumer, e.payload.error, e.payload.restart));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.busTopic], fromBeginning: false });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (e) => this.onSilent(consumer, e.payload.apiName));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.busTopic], fromBeginning: false });
+      await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    } catch (err) {
+      // Replaced meanwhile (its broker went silent): the consumer that replaced it is in charge.
+      if (this.consumer !== consumer) return;
+      throw err;
+    }
   }
 
   /** Position every assigned partition where we left off (kafkajs would otherwise start at the end again). */
@@ -193,6 +200,22 @@ export class KafkaBus implements MessageBus {
       this.updateStatus();
     }
     if (!restart) this.scheduleConsumerRestart();
+  }
+
+  /**
+   * A request of the consumer got no answer within `requestTimeoutMs`: the broker went silent
+   * (kafkajs would keep waiting on the same connection through its retries). Count it, go
+   * `reconnecting`, and replace the consumer; the new one joins when the broker answers again
+   * and carries on from the same positions.
+   */
+  private onSilent(consumer: Consumer, apiName: string): void {
+    // A consumer still joining is not replaced here: its own failure (CRASH, or a failed start) does that.
+    if (consumer !== this.consumer || this.closed || !this.consumerUp) return;
+    this.log.warn({ apiName, requestTimeoutMs: this.options.requestTimeoutMs }, 'kafka broker did not answer the bus consumer; replacing it');
+    this.consumerUp = false;
+    this.observer.count(SOURCE, 'disconnect');
+    this.updateStatus();
+    this.scheduleConsumerRestart();
   }
 
   /** Build a new consumer (new group, same positions) after a growing delay, until one joins. */
@@ -251,9 +274,15 @@ export class KafkaBus implements MessageBus {
     return this.queue.publish(topic, payload);
   }
 
+  /**
+   * One produce request for `batch`, bounded by `requestTimeoutMs` as a whole (kafkajs' retries
+   * included): past it the send fails with TIMEOUT, which the queue treats as an unreachable
+   * broker (buffer, go `reconnecting`, retry). A send cut off this way may still land later, so
+   * after such an outage a message can arrive twice; none is lost.
+   */
   private async send(batch: Pending[]): Promise<void> {
     if (!this.producer) throw closedError('Kafka bus');
-    await this.producer.send({
+    const sent = this.producer.send({
       topic: this.busTopic,
       acks: this.options.busAcks,
       messages: batch.map((p) => ({
@@ -262,6 +291,9 @@ export class KafkaBus implements MessageBus {
         headers: { [TOPIC_HEADER]: p.topic },
       })),
     });
+    await withTimeout(sent, this.options.requestTimeoutMs, () =>
+      kafkaError('TIMEOUT', `the broker did not acknowledge ${batch.length} publishes within ${this.options.requestTimeoutMs} ms`),
+    );
   }
 
   async subscribe(topic: string, handler: BusHandler): Promise<Subscription> {

@@ -27,6 +27,8 @@ export function kafkaClient(options: KafkaAdapterOptions, logger: Logger): Kafka
     clientId: options.clientId,
     connectionTimeout: Math.min(options.connectTimeoutMs, 3000),
     requestTimeout: options.requestTimeoutMs,
+    // kafkajs' default too, stated: a request nobody answers fails instead of waiting forever.
+    enforceRequestTimeout: true,
     // Short, bounded retries: the adapter keeps its own reconnect loop and buffer above kafkajs.
     retry: { initialRetryTime: 100, maxRetryTime: options.maxReconnectDelayMs, retries: 3 },
     logLevel: logLevel.WARN,

@@ -37,13 +37,14 @@ export function protocolType(err: unknown): string | undefined {
 }
 
 /**
- * True when the broker could not be reached or did not answer in time: the caller should
- * buffer and try again rather than give up.
+ * True when the broker could not be reached or did not answer in time (a kafkajs request
+ * timeout, or one of our deadlines): the caller should buffer and try again rather than give up.
  */
 export function isUnreachable(err: unknown): boolean {
   const names = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError', 'KafkaJSGroupCoordinatorNotFound'];
   const types = ['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'KAFKA_STORAGE_ERROR', 'BROKER_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
-  return chain(err).some((e) => names.includes(String(e.name)) || types.includes(String(e.type)));
+  // Our own deadlines (a produce that did not finish in time) mean the same: nobody answered.
+  return chain(err).some((e) => names.includes(String(e.name)) || types.includes(String(e.type)) || (isSwitchyardError(e) && e.code === 'TIMEOUT'));
 }
 
 /** Map a kafkajs (or any) error into a SwitchyardError; Switchyard errors pass through. */

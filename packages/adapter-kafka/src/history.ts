@@ -164,7 +164,7 @@ export class KafkaHistory implements HistoryStore {
         from: start - 1,
         to: end,
         maxWaitTimeMs: this.options.maxWaitTimeMs,
-        timeoutMs: this.options.requestTimeoutMs,
+        timeoutMs: this.options.operationTimeoutMs,
       });
       for (const m of messages) {
         const timestamp = Number(m.timestamp);
@@ -207,14 +207,17 @@ export class KafkaHistory implements HistoryStore {
   }
 
   /**
-   * Run `op`; when a topic it relies on is gone (a reset here or on another instance), forget
-   * the stream's generation, rebuild the kafkajs clients (see `reset`) and try once more.
+   * Run `op` within `operationTimeoutMs` (TIMEOUT past it); when a topic it relies on is gone (a
+   * reset here or on another instance), forget the stream's generation, rebuild the kafkajs
+   * clients (see `reset`) and try once more.
    */
   private async attempt<T>(action: string, stream: string, op: (clients: Clients) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const clients = this.ready();
       try {
-        return await op(clients);
+        return await withTimeout(op(clients), this.options.operationTimeoutMs, () =>
+          kafkaError('TIMEOUT', `history ${action} of ${stream}: no answer from the brokers within ${this.options.operationTimeoutMs} ms`),
+        );
       } catch (err) {
         if (attempt === 0 && isUnknownTopic(err) && !this.closed) {
           this.generations.delete(stream);

@@ -53,8 +53,17 @@ export const kafkaOptionsSchema = z
     bufferSize: z.number().int().min(0).max(1_000_000).default(10_000),
     /** Time to reach the broker in `connect()`, ms. */
     connectTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
-    /** Time one Kafka request may take, ms. */
-    requestTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /**
+     * Deadline of one Kafka request, ms (kafkajs' `requestTimeout`, enforced on every request),
+     * and of a bus produce as a whole: a broker that does not answer in time makes the bus buffer
+     * and go `reconnecting`, and a bus consumer whose request timed out is replaced.
+     */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+    /**
+     * Deadline of each history call as a whole (several requests, kafkajs' own retries, and for
+     * `read` a consumer group join), ms; past it the call rejects with TIMEOUT.
+     */
+    operationTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
     /** Longest wait between two attempts to reach the broker again, ms. */
     maxReconnectDelayMs: z.number().int().min(50).max(60_000).default(2_000),
     /** History: entries kept per stream. */
