@@ -31,6 +31,15 @@ export const nodeOptionsSchema = z
     heartbeatMs: z.number().int().min(50).default(25_000),
     /** The hello must arrive within this long of the upgrade, else close 4010. */
     helloTimeoutMs: z.number().int().min(50).default(10_000),
+    /**
+     * On the server the node creates: a request (an upgrade) whose headers are not complete
+     * within this long is cut (Node's headersTimeout, checked every second), so slow or stalled
+     * upgrades cannot hold sockets. For a server you pass in, set `server.headersTimeout` yourself
+     * and create it with `connectionsCheckingInterval` (see the README).
+     */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
+    maxFrameDepth: z.number().int().min(4).max(1000).default(64),
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
     closeTimeoutMs: z.number().int().min(10).default(5_000),
     /** Adaptive batching while a socket's previous write is pending. */

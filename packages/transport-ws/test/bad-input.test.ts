@@ -1,4 +1,7 @@
+import { createConnection } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import WS from 'ws';
+import { createClient } from '../src/client/index.js';
 import { waitFor } from '@switchyard/core/testing';
 import type { SwitchyardNode } from '../src/index.js';
 import { httpGet, metric, startNodes, TestClient } from './helpers.js';
@@ -125,5 +128,66 @@ describe('bad input gets its documented answer and the node stays healthy', () =
     expect(polite.closed).toBeUndefined();
     expect(metric((await httpGet(a.url, '/metrics')).text, 'switchyard_ws_heartbeat_timeouts_total')).toBe(2);
     await stillHealthy(a, b);
+  });
+
+  it('a frame nested thousands deep is a bad_frame (too_deep), not an internal error', async () => {
+    nodes.push(...(await startNodes(['a', 'b'])));
+    const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
+    const c = await connect(a, { rooms: { deep: {} } });
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    c.send(`{"t":"pub","id":7,"room":"deep","data":${deep}}`);
+    // (the frame is not parsed, so the error cannot name its id)
+    expect(await c.waitFrame((f) => f.t === 'error')).toEqual({ t: 'error', code: 'bad_frame', message: 'frame nests deeper than 64 levels' });
+    // a string full of brackets is not nesting
+    expect(await c.request({ t: 'pub', room: 'deep', data: '['.repeat(500) })).toMatchObject({ t: 'ack', ok: true });
+    expect(metric((await httpGet(a.url, '/metrics')).text, 'switchyard_ws_bad_frames_total', 'reason="too_deep"')).toBe(1);
+    await stillHealthy(a, b);
+  });
+
+  it('a reserved or malformed room name in hello.rooms gets an error for that room in the welcome; the rest is joined', async () => {
+    nodes.push(...(await startNodes(['a', 'b'])));
+    const [a] = nodes as [SwitchyardNode, SwitchyardNode];
+    const c = await TestClient.open(a.url);
+    clients.push(c);
+    c.send('{"t":"hello","v":1,"noRedirect":true,"rooms":{"__proto__":{},"constructor":{},"has space":{},"fine":{}}}');
+    const w = await c.waitFrame((f) => f.t === 'welcome');
+    const rooms = w.rooms as Record<string, { error?: { code: string } }>;
+    expect(Object.keys(rooms).sort()).toEqual(['__proto__', 'constructor', 'fine', 'has space']);
+    for (const r of ['__proto__', 'constructor', 'has space']) expect(rooms[r]?.error?.code).toBe('bad_frame');
+    expect(rooms.fine?.error).toBeUndefined();
+
+    // the SDK reports such a room refused, never subscribed
+    const sdk = createClient({ url: a.url, WebSocket: WS });
+    try {
+      const proto = sdk.room('__proto__');
+      const fine = sdk.room('fine');
+      const refused = new Promise<{ error?: { serverCode?: string } }>((resolve) => proto.once('unsubscribed', resolve));
+      await sdk.ready();
+      expect((await refused).error?.serverCode).toBe('bad_frame');
+      await waitFor(() => fine.state === 'subscribed');
+      expect(proto.state).toBe('unsubscribed');
+    } finally {
+      sdk.close();
+    }
+  });
+
+  it('an upgrade whose headers never finish is cut after headersTimeoutMs (slowloris)', async () => {
+    nodes.push(...(await startNodes(['a'], { headersTimeoutMs: 300 })));
+    const [a] = nodes as [SwitchyardNode];
+    const { port } = new URL(a.url);
+    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'); // and never the rest
+    const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+    try {
+      await waitFor(() => closed, 20_000);
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
+    expect(closed).toBe(true);
   });
 });

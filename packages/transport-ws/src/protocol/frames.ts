@@ -6,8 +6,13 @@ import { PROTOCOL_VERSION, SUBPROTOCOL } from '../client/close-codes.js';
 export const WIRE_VERSION = PROTOCOL_VERSION;
 export { SUBPROTOCOL };
 
-/** Room names: 1 to 128 of A-Z a-z 0-9 _ - . : @ / */
-export const roomName = z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'room: 1-128 of A-Z a-z 0-9 _ - . : @ /');
+/** Names a room may not have: they collide with JavaScript object internals in clients. */
+export const RESERVED_ROOM_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/** Room names: 1 to 128 of A-Z a-z 0-9 _ - . : @ /, not `__proto__`, `constructor` or `prototype`. */
+export const roomName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'room: 1-128 of A-Z a-z 0-9 _ - . : @ /')
+  .refine((r) => !RESERVED_ROOM_NAMES.has(r), 'room: __proto__, constructor and prototype are reserved');
 const eventName = z.string().min(1).max(128);
 const requestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const cursor = z.object({ offset: z.number().int().min(0).optional(), epoch: z.string().max(128).optional() });
@@ -17,7 +22,8 @@ export const helloFrame = z.object({
   v: z.number().int(),
   session: z.string().min(1).max(128).optional(),
   token: z.string().min(1).max(8192).optional(),
-  rooms: z.record(roomName, cursor).optional(),
+  /** Rooms to (re)join with their resume positions. Names are checked one by one: a bad one gets an error in `welcome`, not a refused hello. */
+  rooms: z.record(z.string(), cursor).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   noRedirect: z.boolean().optional(),
   /** The node this client lost abnormally (crash, dead link): never redirect it back there. */
@@ -42,10 +48,34 @@ const KNOWN = new Set(['hello', 'join', 'leave', 'pub', 'msg', 'ping', 'pong']);
 
 export type ErrorCode = 'bad_frame' | 'unknown_type' | 'too_large' | 'rate_limited' | 'forbidden' | 'not_in_room' | 'unsupported_version' | 'unavailable' | 'internal';
 
-export type ParseResult = { ok: true; frame: ClientFrame } | { ok: false; code: 'bad_frame' | 'unknown_type'; reason: 'bad_json' | 'unknown_type' | 'bad_fields'; message: string; id?: number };
+export type ParseResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: 'bad_frame' | 'unknown_type'; reason: 'bad_json' | 'unknown_type' | 'bad_fields' | 'too_deep'; message: string; id?: number };
+
+/** Deepest nesting of arrays and objects in a frame by default (a deeper frame is a `bad_frame`). */
+export const DEFAULT_MAX_DEPTH = 64;
+
+/** True when the JSON text nests arrays/objects deeper than `max` (strings are skipped). Linear, no recursion. */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
 
 /** Parse and validate one text frame from a client. Never throws. */
-export function parseClientFrame(text: string): ParseResult {
+export function parseClientFrame(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParseResult {
+  // A frame nested thousands deep parses, but re-encoding it (publish, history) overflows the stack.
+  if (nestedDeeperThan(text, maxDepth)) return { ok: false, code: 'bad_frame', reason: 'too_deep', message: `frame nests deeper than ${maxDepth} levels` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -64,7 +94,23 @@ export function parseClientFrame(text: string): ParseResult {
     const where = issue?.path.length ? issue.path.join('.') : o.t;
     return { ok: false, code: 'bad_frame', reason: 'bad_fields', message: `${where}: ${issue?.message ?? 'invalid'}`, ...(id !== undefined ? { id } : {}) };
   }
-  return { ok: true, frame: parsed.data };
+  const frame = parsed.data;
+  // zod's record drops an own `__proto__` key; take the rooms as sent (checked one by one in the hello)
+  if (frame.t === 'hello' && frame.rooms) frame.rooms = ownEntries(o.rooms as Record<string, unknown>, frame.rooms);
+  return { ok: true, frame };
+}
+
+/** The hello's rooms as the client sent them, in a null-prototype object (so `__proto__` is a key like any other). */
+function ownEntries(raw: Record<string, unknown>, parsed: Record<string, z.infer<typeof cursor>>): Record<string, z.infer<typeof cursor>> {
+  const out = Object.create(null) as Record<string, z.infer<typeof cursor>>;
+  for (const [k, v] of Object.entries(raw)) {
+    if (Object.hasOwn(parsed, k)) out[k] = parsed[k] as z.infer<typeof cursor>;
+    else {
+      const c = cursor.safeParse(v);
+      out[k] = c.success ? c.data : {};
+    }
+  }
+  return out;
 }
 
 /** Room entry of `welcome` and of a `join` ack. */
@@ -75,6 +121,8 @@ export interface RoomState {
   history: boolean;
   recovered: boolean;
   gap: boolean;
+  /** With `gap`, when the resume offset was refused: `ahead` (beyond the room's head; `offset` is the head). */
+  reason?: GapReason;
   error?: { code: ErrorCode; message: string };
 }
 
@@ -92,8 +140,11 @@ export type Priority = 'high' | 'normal' | 'low';
 
 // ---------------------------------------------------------------- server frame encoders
 
-/** Encode a `msg` frame once; the same string goes to every target socket. */
-export function encodeMsg(m: WireMessage, room?: string, offset?: number, epoch?: string): string {
+/**
+ * Encode a `msg` frame once; the same string goes to every target socket. `prev` (the offset
+ * before this one in the room's stream) is written as `po` only when it is not `offset - 1`.
+ */
+export function encodeMsg(m: WireMessage, room?: string, offset?: number, epoch?: string, prev?: number): string {
   return JSON.stringify({
     t: 'msg',
     ...(m.event !== undefined ? { event: m.event } : {}),
@@ -101,7 +152,27 @@ export function encodeMsg(m: WireMessage, room?: string, offset?: number, epoch?
     ...(room !== undefined ? { room } : {}),
     ...(offset !== undefined ? { o: offset } : {}),
     ...(epoch !== undefined ? { e: epoch } : {}),
+    ...(offset !== undefined && prev !== undefined && prev !== offset - 1 ? { po: prev } : {}),
     ...(m.from !== undefined ? { from: m.from } : {}),
+  });
+}
+
+/** Why a client is told that messages are gone. */
+export type GapReason = 'trimmed' | 'epoch' | 'unavailable' | 'malformed' | 'max_replay' | 'ahead' | 'lost';
+
+/**
+ * A `gap` frame: the room's messages with offsets in (`from`, `to`] of epoch `e` will never be
+ * delivered (`to` absent: everything after `from` in that epoch). For a room without history
+ * (`lost`) it carries no offsets: at least one message was lost.
+ */
+export function encodeGap(room: string, reason: GapReason, at?: { epoch: string | undefined; from: number; to?: number | undefined }): string {
+  return JSON.stringify({
+    t: 'gap',
+    room,
+    reason,
+    ...(at?.epoch !== undefined ? { e: at.epoch } : {}),
+    ...(at ? { from: at.from } : {}),
+    ...(at?.to !== undefined ? { to: at.to } : {}),
   });
 }
 

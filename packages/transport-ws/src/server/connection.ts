@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { NodeOptions } from '../options.js';
-import { encodeBatch, type Priority, type RoomState } from '../protocol/frames.js';
+import { encodeBatch, encodeGap, type GapReason, type Priority, type RoomState } from '../protocol/frames.js';
 import type { Batcher, Flushable } from './batcher.js';
 import { CloseCode, fitReason } from './close-codes.js';
 import type { TransportMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
+import type { RoomFrame } from './room-frame.js';
 import { SendQueue } from './send-queue.js';
 
 /** Acknowledge a client `msg` that carried an `id`: the result goes back in an `ack` frame. */
@@ -24,18 +25,27 @@ export interface ConnectionHost {
   onClosed(conn: Connection, code: number, reason: string): void;
 }
 
-/** Where a connection is in a room: the last offset it was sent. */
+/**
+ * Where a connection is in a room with history: `offset`, the last message handled for it (sent,
+ * or left out by `except`); `sent`, the last one written to it (its frames chain on this). -1:
+ * not known yet (history was unreadable at the join; the first message sets it).
+ */
 export interface RoomCursorState {
   offset: number;
+  sent: number;
   epoch: string | null;
   history: boolean;
 }
 
-interface Held {
-  frame: string;
-  offset: number | undefined;
-  priority: Priority;
+/** A gap to tell a socket about: offsets (from, to] of `epoch` are gone (`to` absent: the rest of the epoch). */
+export interface RoomGapNotice {
+  epoch: string;
+  from: number;
+  to?: number | undefined;
+  reason: GapReason;
 }
+
+type Held = { frame: RoomFrame } | { gap: RoomGapNotice };
 
 /**
  * One client socket on this node. The application sees `id`, `userId`, `sessionId`, `data`,
@@ -174,27 +184,68 @@ export class Connection implements Flushable {
     if (!this.held) this.host.batcher.schedule(this);
   }
 
-  /** A room message: kept back while the room replays, never sent twice (offsets). */
-  deliverRoom(room: string, frame: string, offset: number | undefined, epoch: string | undefined, priority: Priority): void {
+  /**
+   * A message of a room with history, from the node's ordered stream: kept back while the room
+   * replays; never sent twice; left out (but counted as handled) when `except` names this
+   * connection. Its frame chains on the last one this socket was sent, so the client sees a
+   * gap-free stream or an explicit `gap` frame.
+   */
+  deliverRoom(room: string, frame: RoomFrame): void {
     const held = this.replaying.get(room);
-    if (held) {
-      held.push({ frame, offset, priority });
+    if (held) held.push({ frame });
+    else this.pushRoom(room, frame);
+  }
+
+  /** Tell this socket that messages of `room` are gone (kept in order with held messages). */
+  gapRoom(room: string, gap: RoomGapNotice): void {
+    const held = this.replaying.get(room);
+    if (held) held.push({ gap });
+    else this.pushGap(room, gap);
+  }
+
+  /** `deliverRoom` without the replay hold: replays write through here. */
+  pushRoom(room: string, f: RoomFrame): void {
+    const c = this.cursors.get(room);
+    if (!c?.history) {
+      if (!f.excludes(this.id)) this.deliver(f.frameAfter(-1), f.priority);
       return;
     }
-    const c = this.cursors.get(room);
-    if (offset !== undefined && c) {
-      if (c.epoch === (epoch ?? null) && offset <= c.offset) return;
-      c.offset = offset;
-      c.epoch = epoch ?? null;
+    if (c.epoch !== f.epoch) {
+      // the first message of the room here (start unknown), or a new epoch (the old one's end was told as a gap)
+      const start = c.epoch === null ? f.prev : 0;
+      c.epoch = f.epoch;
+      c.offset = c.sent = start;
     }
-    this.deliver(frame, priority);
+    if (c.offset >= 0 && f.offset <= c.offset) return;
+    if (c.offset >= 0 && f.prev > c.offset) this.pushGap(room, { epoch: f.epoch, from: c.offset, to: f.prev, reason: 'unavailable' });
+    c.offset = f.offset;
+    if (f.excludes(this.id)) return;
+    const frame = f.frameAfter(c.sent);
+    c.sent = f.offset;
+    this.deliver(frame, f.priority);
+  }
+
+  /** `gapRoom` without the replay hold. */
+  pushGap(room: string, g: RoomGapNotice): void {
+    const c = this.cursors.get(room);
+    if (!c?.history) return;
+    if (c.epoch !== null && c.epoch !== g.epoch) return; // not the epoch this socket is in
+    if (g.to !== undefined && c.offset >= g.to) return; // already past it
+    const from = c.sent >= 0 ? c.sent : g.from;
+    this.host.metrics.gaps.inc({ reason: g.reason });
+    this.deliver(encodeGap(room, g.reason, { epoch: g.epoch, from, to: g.to }), 'normal');
+    if (g.to !== undefined) c.offset = c.sent = g.to;
+    c.epoch = g.epoch;
   }
 
   /** End a room's replay: write what arrived meanwhile and was not replayed. */
   endReplay(room: string): void {
     const held = this.replaying.get(room);
     this.replaying.delete(room);
-    for (const h of held ?? []) this.deliverRoom(room, h.frame, h.offset, this.cursors.get(room)?.epoch ?? undefined, h.priority);
+    for (const h of held ?? []) {
+      if ('frame' in h) this.pushRoom(room, h.frame);
+      else this.pushGap(room, h.gap);
+    }
   }
 
   /** A protocol frame (welcome, ack, error, ping): high priority, not counted as a message. */

@@ -40,7 +40,7 @@ export function onClientMessage(node: SwitchyardNode, conn: Connection, raw: Raw
   }
   if (isBinary) return badFrame(node, conn, 'binary', 'bad_frame', 'binary frames are not part of the protocol');
   const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
-  const parsed = parseClientFrame(text);
+  const parsed = parseClientFrame(text, node.options.maxFrameDepth);
   if (!parsed.ok) return badFrame(node, conn, parsed.reason, parsed.code, parsed.message, parsed.id);
   const frame = parsed.frame;
   if (frame.t === 'ping') return conn.control(PONG);

@@ -1,5 +1,5 @@
 import { randomId, type SessionRecord } from '@switchyard/core';
-import { encodeError, encodeRedirect, encodeWelcome, WIRE_VERSION, type HelloFrame, type RoomState } from '../protocol/frames.js';
+import { encodeError, encodeRedirect, encodeWelcome, roomName, WIRE_VERSION, type HelloFrame, type RoomState } from '../protocol/frames.js';
 import { CloseCode, fitReason } from './close-codes.js';
 import type { Connection } from './connection.js';
 import { joinRoom, type Joined } from './membership.js';
@@ -82,8 +82,9 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
 
   const now = Date.now();
   const sessionId = ours?.id ?? randomId(12);
-  const wanted: Record<string, { offset?: number | undefined; epoch?: string | undefined }> =
-    hello.rooms ?? Object.fromEntries(Object.entries(ours?.rooms ?? {}).map(([r, c]) => [r, { offset: c.epoch ? c.offset : undefined, epoch: c.epoch ?? undefined }]));
+  const wanted: Array<[string, { offset?: number | undefined; epoch?: string | undefined }]> = hello.rooms
+    ? Object.entries(hello.rooms)
+    : Object.entries(ours?.rooms ?? {}).map(([r, c]) => [r, { offset: c.epoch ? c.offset : undefined, epoch: c.epoch ?? undefined }]);
   const record: SessionRecord = { id: sessionId, nodeId: node.id, userId: conn.userId, rooms: {}, createdAt: ours?.createdAt ?? now, updatedAt: now, ...(ours?.data ? { data: ours.data } : {}) };
   await cluster.sessions.put(record, node.sessionTtlMs).catch((err: unknown) => node.logger.warn({ err }, 'session store put failed'));
   conn.sessionId = sessionId;
@@ -92,9 +93,16 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
   await node.index.addConnection(conn);
   node.metrics.connections.inc();
   node.metrics.accepted.inc();
-  const rooms: Record<string, RoomState> = {};
+  // null prototype: a room named like an Object.prototype member is an entry like any other
+  const rooms = Object.create(null) as Record<string, RoomState>;
   const joins: Joined[] = [];
-  for (const [room, from] of Object.entries(wanted)) {
+  for (const [room, from] of wanted) {
+    const name = roomName.safeParse(room);
+    if (!name.success) {
+      node.metrics.badFrames.inc({ reason: 'bad_fields' });
+      rooms[room] = { offset: 0, history: false, recovered: false, gap: false, error: { code: 'bad_frame', message: name.error.issues[0]?.message ?? 'bad room name' } };
+      continue;
+    }
     if (!(await allowedToJoin(node, conn, room))) {
       rooms[room] = { offset: 0, history: false, recovered: false, gap: false, error: { code: 'forbidden', message: `join refused for room ${room}` } };
       continue;
@@ -128,6 +136,6 @@ export async function allowedToJoin(node: SwitchyardNode, conn: Connection, room
 export async function closeSession(node: SwitchyardNode, conn: Connection): Promise<void> {
   if (!conn.sessionId) return;
   const writes: Promise<void>[] = [];
-  for (const [room, c] of conn.cursors) if (c.history) writes.push(node.cluster.sessions.setRoom(conn.sessionId, room, { offset: c.offset, epoch: c.epoch }));
+  for (const [room, c] of conn.cursors) if (c.history && c.offset >= 0) writes.push(node.cluster.sessions.setRoom(conn.sessionId, room, { offset: c.offset, epoch: c.epoch }));
   await Promise.all(writes).catch((err: unknown) => node.logger.debug({ err }, 'session offsets not stored'));
 }

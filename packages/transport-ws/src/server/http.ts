@@ -60,9 +60,8 @@ export function createHttpHandler(node: SwitchyardNode): HttpHandler {
       case '/health':
         return json(res, 200, { status: 'ok' });
       case '/ready': {
-        if (node.ready) return json(res, 200, { status: 'ready' });
-        const status = node.draining ? 'draining' : node.accepting ? 'bus_down' : 'starting';
-        return json(res, 503, { status });
+        const status = node.readiness;
+        return json(res, status === 'ready' ? 200 : 503, { status });
       }
       case '/metrics':
         node.cluster.metricsRegistry

@@ -1,9 +1,8 @@
-import type { HistoryEntry } from '@switchyard/core';
-import { encodeMsg, type RoomState, type WireMessage } from '../protocol/frames.js';
-import type { Connection } from './connection.js';
+import { decodeHistoryRecord, type HistoryEntry } from '@switchyard/core';
+import type { Priority, RoomState, WireMessage } from '../protocol/frames.js';
+import type { Connection, RoomCursorState, RoomGapNotice } from './connection.js';
 import type { SwitchyardNode } from './node.js';
-
-const decoder = new TextDecoder();
+import { RoomFrame } from './room-frame.js';
 
 export interface Joined {
   state: RoomState;
@@ -11,96 +10,185 @@ export interface Joined {
   replay(): void;
 }
 
+/** A resume position a client sent (hello rooms, join). */
+export interface From {
+  offset?: number | undefined;
+  epoch?: string | undefined;
+}
+
+const stateOf = (room: string, c: RoomCursorState): RoomState => ({
+  room,
+  offset: Math.max(0, c.offset),
+  ...(c.epoch ? { epoch: c.epoch } : {}),
+  history: c.history,
+  recovered: false,
+  gap: false,
+});
+
 /**
- * Join `room`: subscribe (through the index), then, for a history room, either note the
- * current position or replay what came after the given offset. Live messages of the room
- * wait while the replay is read, and none is written twice.
+ * Join `room`. For a room with history, live messages wait (held) until the ack or welcome is
+ * written; a client that gave no offset starts where this node's ordered stream of the room
+ * stands; a client that gave one gets everything after it replayed first, with explicit `gap`
+ * frames for what history no longer has, then the held live messages, none twice.
+ *
+ * A join with an offset for a room the connection is already in asks for a replay after that
+ * offset (the SDK does this when it sees a hole in what it received).
  */
-export async function joinRoom(node: SwitchyardNode, conn: Connection, room: string, from?: { offset?: number | undefined; epoch?: string | undefined }): Promise<Joined> {
+export async function joinRoom(node: SwitchyardNode, conn: Connection, room: string, from?: From): Promise<Joined> {
   const history = node.historyFor(room) ? node.cluster.history : undefined;
   const existing = conn.cursors.get(room);
   if (existing) {
-    return { state: { room, offset: existing.offset, ...(existing.epoch ? { epoch: existing.epoch } : {}), history: existing.history, recovered: false, gap: false }, replay: () => undefined };
+    const noop = { state: stateOf(room, existing), replay: () => undefined };
+    if (!history || !existing.history || from?.offset === undefined || conn.replaying.has(room)) return noop;
+    conn.replaying.set(room, []);
+    try {
+      return await replayAfter(node, conn, room, existing, from);
+    } catch (err) {
+      node.logger.warn({ err, room }, 'history unavailable for a replay');
+      return { state: { ...stateOf(room, existing), recovered: false, gap: true }, replay: () => conn.endReplay(room) };
+    }
   }
-  const replaying = history !== undefined && from?.offset !== undefined;
-  if (replaying) conn.replaying.set(room, []);
-  const cursor = { offset: 0, epoch: null as string | null, history: history !== undefined };
+
+  const cursor: RoomCursorState = { offset: history ? -1 : 0, sent: -1, epoch: null, history: history !== undefined };
   conn.cursors.set(room, cursor);
-  await node.index.join(conn, room);
-  const done = { state: { room, offset: 0, history: false, recovered: false, gap: false } as RoomState, replay: () => conn.endReplay(room) };
-  if (!history) return done;
-  const stream = node.streamOf(room);
+  if (!history) {
+    await node.index.join(conn, room);
+    return { state: stateOf(room, cursor), replay: () => undefined };
+  }
+  conn.replaying.set(room, []);
+  const release = () => conn.endReplay(room);
   try {
-    if (!replaying || from?.offset === undefined) {
-      const pos = await history.position(stream);
-      if (cursor.epoch !== pos.epoch || cursor.offset < pos.offset) Object.assign(cursor, { offset: pos.offset, epoch: pos.epoch });
-      done.state = { room, offset: cursor.offset, epoch: pos.epoch, history: true, recovered: false, gap: false };
-      return done;
+    let start;
+    try {
+      start = await node.index.join(conn, room, true);
+    } catch (err) {
+      conn.cursors.delete(room);
+      conn.replaying.delete(room);
+      throw err;
     }
-    const { entries, epoch, gap } = await readAfter(node, stream, from.offset, from.epoch, node.options.maxReplay);
-    const frames: string[] = [];
-    for (const e of entries) {
-      const m = parse(e);
-      if (m) frames.push(encodeMsg(m, room, e.offset, epoch));
+    if (from?.offset === undefined) {
+      if (start) Object.assign(cursor, { offset: start.offset, sent: start.offset, epoch: start.epoch });
+      return { state: { ...stateOf(room, cursor), gap: false }, replay: release };
     }
-    const last = entries.at(-1)?.offset;
-    const sameEpoch = from.epoch === undefined || from.epoch === epoch;
-    Object.assign(cursor, { offset: last ?? (sameEpoch ? from.offset : 0), epoch });
-    done.state = { room, offset: cursor.offset, epoch, history: true, recovered: !gap, gap };
-    done.replay = () => {
-      for (const f of frames) conn.deliver(f, 'normal');
-      node.metrics.replayed.inc(frames.length);
-      conn.endReplay(room);
-    };
-    return done;
+    return await replayAfter(node, conn, room, cursor, from);
   } catch (err) {
+    if (!conn.cursors.has(room)) throw err;
     node.logger.warn({ err, room }, 'history unavailable for a join');
-    done.state = { room, offset: cursor.offset, history: true, recovered: false, gap: replaying };
-    return done;
+    return { state: { ...stateOf(room, cursor), recovered: false, gap: from?.offset !== undefined }, replay: release };
   } finally {
-    if (conn.sessionId) void node.cluster.sessions.setRoom(conn.sessionId, room, { offset: cursor.offset, epoch: cursor.epoch }).catch(() => undefined);
+    if (conn.sessionId && conn.cursors.get(room) === cursor) {
+      void node.cluster.sessions.setRoom(conn.sessionId, room, { offset: Math.max(0, cursor.offset), epoch: cursor.epoch }).catch(() => undefined);
+    }
   }
 }
 
-async function readAfter(node: SwitchyardNode, stream: string, after: number, epoch: string | undefined, max: number) {
+/**
+ * Read history after the client's offset and prepare the replay: gap notices for what is gone
+ * (another epoch, trimmed, past `maxReplay`), the messages in order. An offset ahead of the
+ * room's head in the current epoch is refused explicitly (`gap`, reason `ahead`, with the head
+ * as `offset`): the client must not wait for messages that were never written.
+ */
+async function replayAfter(node: SwitchyardNode, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
+  const after = from.offset as number;
+  const r = await readAfter(node, node.streamOf(room), after, from.epoch, node.options.maxReplay);
+  const sameEpoch = from.epoch === undefined || from.epoch === r.epoch;
+  const gaps: RoomGapNotice[] = [];
+  if (sameEpoch && after > r.top) {
+    node.metrics.gaps.inc({ reason: 'ahead' });
+    if (cursor.epoch !== r.epoch || cursor.offset < 0) Object.assign(cursor, { offset: r.top, sent: r.top, epoch: r.epoch });
+    return {
+      state: { room, offset: r.top, epoch: r.epoch, history: true, recovered: false, gap: true, reason: 'ahead' },
+      replay: () => conn.endReplay(room),
+    };
+  }
+  // the socket's frames chain on what the client has
+  const base = sameEpoch ? after : 0;
+  if (cursor.epoch !== r.epoch || cursor.offset < 0 || cursor.offset > base) Object.assign(cursor, { offset: base, sent: base, epoch: r.epoch });
+  else cursor.sent = base;
+  // (another epoch: the client sees the new epoch in the state and reports the old one's end itself)
+  const first = r.entries[0]?.offset ?? r.top + 1;
+  if (r.trimmed && first - 1 > base) gaps.push({ epoch: r.epoch, from: base, to: first - 1, reason: 'trimmed' });
+  const last = r.entries.at(-1)?.offset ?? Math.max(base, first - 1);
+  const capped = r.capped && last < r.top;
+  const frames: RoomFrame[] = [];
+  let prev = Math.max(base, first - 1);
+  for (const e of r.entries) {
+    const f = toFrame(room, e, r.epoch, prev);
+    prev = e.offset;
+    if (f) frames.push(f);
+    else gaps.push({ epoch: r.epoch, from: e.offset - 1, to: e.offset, reason: 'malformed' });
+  }
+  const endGap: RoomGapNotice | undefined = capped ? { epoch: r.epoch, from: last, to: r.top, reason: 'max_replay' } : undefined;
+  const gap = gaps.length > 0 || endGap !== undefined || !sameEpoch;
+  return {
+    state: { room, offset: endGap ? r.top : Math.max(last, base), epoch: r.epoch, history: true, recovered: !gap, gap },
+    replay: () => {
+      // gap notices and messages in offset order (a malformed entry's notice sits at its place)
+      const items = [...gaps.map((g) => ({ at: g.to ?? g.from, g })), ...frames.map((f) => ({ at: f.offset, f }))].sort((a, b) => a.at - b.at);
+      for (const it of items) {
+        if ('g' in it) conn.pushGap(room, it.g);
+        else conn.pushRoom(room, it.f);
+      }
+      if (endGap) conn.pushGap(room, endGap);
+      node.metrics.replayed.inc(frames.length);
+      conn.endReplay(room);
+    },
+  };
+}
+
+interface ReadResult {
+  entries: HistoryEntry[];
+  epoch: string;
+  top: number;
+  /** Entries after the offset were trimmed (or the epoch changed). */
+  trimmed: boolean;
+  /** Stopped at `max` entries before the top. */
+  capped: boolean;
+}
+
+async function readAfter(node: SwitchyardNode, stream: string, after: number, epoch: string | undefined, max: number): Promise<ReadResult> {
   const history = node.cluster.history;
-  if (!history) return { entries: [], epoch: '', gap: true };
+  if (!history) throw new Error('no history store');
   const entries: HistoryEntry[] = [];
-  let gap = false;
+  let trimmed = false;
+  let capped = false;
   let currentEpoch = '';
+  let top = 0;
   let from = after;
   let fromEpoch: string | null = epoch ?? null;
   for (;;) {
     const r = await history.read(stream, from, { limit: Math.max(1, max - entries.length), epoch: fromEpoch });
-    if (currentEpoch && r.epoch !== currentEpoch) return { entries, epoch: currentEpoch, gap: true };
+    if (currentEpoch && r.epoch !== currentEpoch) return { entries, epoch: currentEpoch, top, trimmed: true, capped };
     currentEpoch = r.epoch;
-    gap ||= r.gap;
+    top = r.top;
+    trimmed ||= r.gap && (fromEpoch === null || fromEpoch === r.epoch);
     entries.push(...r.entries);
     const last = r.entries.at(-1)?.offset;
     if (last === undefined || last >= r.top) break;
     if (entries.length >= max) {
-      gap = true;
+      capped = true;
       break;
     }
     from = last;
     fromEpoch = r.epoch;
   }
-  return { entries, epoch: currentEpoch, gap };
+  return { entries, epoch: currentEpoch, top, trimmed, capped };
 }
 
-function parse(e: HistoryEntry): WireMessage | undefined {
-  try {
-    const m = JSON.parse(decoder.decode(e.payload)) as unknown;
-    return typeof m === 'object' && m !== null ? (m as WireMessage) : undefined;
-  } catch {
-    return undefined;
-  }
+function toFrame(room: string, e: HistoryEntry, epoch: string, prev: number): RoomFrame | undefined {
+  const rec = decodeHistoryRecord(e.payload);
+  if (!rec || typeof rec.data !== 'object' || rec.data === null) return undefined;
+  const m = rec.data as WireMessage;
+  const priority: Priority = m.p === 'high' || m.p === 'low' ? m.p : 'normal';
+  return new RoomFrame(m, room, e.offset, epoch, prev, priority, rec.except);
 }
 
-/** Leave `room`, release its topic when the last local member goes, and forget it in the session. */
+/** Leave `room`, release (or unfollow) it when the last local member goes, and forget it in the session. */
 export async function leaveRoom(node: SwitchyardNode, conn: Connection, room: string): Promise<void> {
-  if (!conn.cursors.delete(room)) return;
+  const c = conn.cursors.get(room);
+  if (!c) return;
+  conn.cursors.delete(room);
   conn.replaying.delete(room);
-  await node.index.leave(conn, room);
+  await node.index.leave(conn, room, c.history);
   if (conn.sessionId) await node.cluster.sessions.removeRoom(conn.sessionId, room).catch(() => undefined);
 }

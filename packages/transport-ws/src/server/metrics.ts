@@ -22,6 +22,8 @@ export class TransportMetrics {
   readonly redirects: Counter<'reason'>;
   readonly heartbeatTimeouts: Counter;
   readonly replayed: Counter;
+  readonly gaps: Counter<'reason'>;
+  readonly fencedClosed: Counter;
 
   constructor(registry: Registry) {
     const r = [registry];
@@ -38,12 +40,15 @@ export class TransportMetrics {
     this.dropped = counter('switchyard_ws_frames_dropped_total', 'Frames dropped: queue_full (low priority), closed', ['reason']);
     this.slowConsumers = counter('switchyard_ws_slow_consumers_total', 'Connections closed with 4009 because their send queue overflowed');
     this.rateLimited = counter('switchyard_ws_rate_limited_total', 'Client frames dropped by the per-connection rate limit');
-    this.badFrames = counter('switchyard_ws_bad_frames_total', 'Bad client frames: bad_json, unknown_type, bad_fields, binary, too_large', ['reason']);
+    this.badFrames = counter('switchyard_ws_bad_frames_total', 'Bad client frames: bad_json, unknown_type, bad_fields, binary, too_large, too_deep', ['reason']);
     this.authFailures = counter('switchyard_ws_auth_failures_total', 'Refused authentications, at the upgrade or the hello', ['stage']);
     this.redirects = counter('switchyard_ws_redirects_total', 'Clients sent to another node', ['reason']);
     this.heartbeatTimeouts = counter('switchyard_ws_heartbeat_timeouts_total', 'Connections closed with 4010 (no pong or no hello in time)');
     this.replayed = counter('switchyard_ws_replayed_messages_total', 'History messages replayed on join or resume');
-    for (const reason of ['bad_json', 'unknown_type', 'bad_fields', 'binary', 'too_large']) this.badFrames.inc({ reason }, 0);
+    this.gaps = counter('switchyard_ws_gaps_total', 'gap frames sent: a client told that room messages will not come (trimmed, epoch, unavailable, malformed, max_replay, ahead, lost)', ['reason']);
+    this.fencedClosed = counter('switchyard_ws_fenced_closes_total', 'Connections closed with 4011 because this node fenced itself');
+    for (const reason of ['bad_json', 'unknown_type', 'bad_fields', 'binary', 'too_large', 'too_deep']) this.badFrames.inc({ reason }, 0);
+    for (const reason of ['trimmed', 'epoch', 'unavailable', 'malformed', 'max_replay', 'ahead', 'lost']) this.gaps.inc({ reason }, 0);
     for (const reason of ['queue_full', 'closed']) this.dropped.inc({ reason }, 0);
   }
 }

@@ -9,11 +9,14 @@ import {
   type ClusterNodeApi,
   type ControlEnvelope,
   type DeliverEnvelope,
+  type FenceReason,
   type Logger,
+  type RoomGap,
 } from '@switchyard/core';
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
-import { encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import { encodeGap, encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import { RoomFrame } from './room-frame.js';
 import { wsError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -114,14 +117,29 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     return this._draining;
   }
 
-  /** True while new upgrades are accepted. */
+  /** True while new upgrades are accepted (running, not draining, not fenced). */
   get accepting(): boolean {
-    return this.phase === 'running' && !this._draining;
+    return this.phase === 'running' && !this._draining && !this.cluster.fenced;
   }
 
-  /** True when the bus is connected, the node started and not draining. */
+  /** True when the node started, is not draining or fenced, and its registry and bus links work. */
   get ready(): boolean {
-    return this.accepting && this.cluster.bus.status === 'connected';
+    if (!this.accepting) return false;
+    const h = this.cluster.health();
+    return h.registry && h.bus === 'connected';
+  }
+
+  /**
+   * Why the node is not ready, for /ready: `starting`, `draining`, `fenced` (cut off from the
+   * cluster: it serves no client), `registry_down`, `bus_down`; `ready` when it is.
+   */
+  get readiness(): 'ready' | 'starting' | 'draining' | 'fenced' | 'registry_down' | 'bus_down' {
+    if (this._draining || this.phase === 'closing' || this.phase === 'closed') return 'draining';
+    if (this.phase !== 'running') return 'starting';
+    const h = this.cluster.health();
+    if (h.fenced) return 'fenced';
+    if (!h.registry) return 'registry_down';
+    return h.bus === 'connected' ? 'ready' : 'bus_down';
   }
 
   /** Open (welcomed) connections on this node. */
@@ -152,7 +170,9 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     } else {
       this.ownServer = true;
       const handler = this.httpHandler;
-      this.server = createServer(o.http ? (req: IncomingMessage, res: ServerResponse) => handler(req, res) : undefined);
+      // Slow requests (a slowloris upgrade) are cut after headersTimeoutMs, checked every second.
+      const limits = { headersTimeout: o.headersTimeoutMs, requestTimeout: Math.max(o.headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs) };
+      this.server = o.http ? createServer(limits, (req: IncomingMessage, res: ServerResponse) => handler(req, res)) : createServer(limits);
       await new Promise<void>((resolve, reject) => {
         const s = this.server as Server;
         s.once('error', reject);
@@ -169,6 +189,9 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     this.unsubscribe.push(
       this.cluster.on('deliver', this.onDeliver),
       this.cluster.on('control', this.onControl),
+      this.cluster.on('room:gap', this.onRoomGap),
+      this.cluster.on('envelope:lost', this.onLost),
+      this.cluster.on('fence', this.onFence),
       ...Object.entries(presenceHandlers(this.index)).map(([name, handler]) => this.cluster.onQuery(name, handler)),
     );
     if (this.cluster.phase === 'new') {
@@ -259,11 +282,17 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     const except = env.except?.length ? new Set(env.except) : undefined;
     const to = env.to;
     if (to.kind === 'room') {
+      if (env.offset !== undefined && env.epoch !== undefined) {
+        // a room with history, in offset order from core: each socket chains it on what it was sent
+        const rf = new RoomFrame(m, to.room, env.offset, env.epoch, env.prev ?? env.offset - 1, priority, env.except);
+        for (const c of this.index.inRoom(to.room)) c.deliverRoom(to.room, rf);
+        return;
+      }
       let frame: string | undefined;
       for (const c of this.index.inRoom(to.room)) {
         if (except?.has(c.id)) continue;
-        frame ??= encodeMsg(m, to.room, env.offset, env.epoch);
-        c.deliverRoom(to.room, frame, env.offset, env.epoch, priority);
+        frame ??= encodeMsg(m, to.room);
+        c.deliver(frame, priority);
       }
       return;
     }
@@ -291,6 +320,42 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
       if (except?.has(c.id)) continue;
       frame ??= encodeMsg(m);
       c.deliver(frame, priority);
+    }
+  };
+
+  /** Core could not get some messages of a room with history: tell its sockets. */
+  private readonly onRoomGap = (gap: RoomGap): void => {
+    for (const c of this.index.inRoom(gap.room)) c.gapRoom(gap.room, { epoch: gap.epoch, from: gap.from, to: gap.to, reason: gap.reason });
+  };
+
+  /** An envelope of a room without history never arrived: its sockets hear that something was lost. */
+  private readonly onLost = (topic: string): void => {
+    if (!topic.startsWith('room.')) return;
+    const room = topic.slice('room.'.length);
+    let frame: string | undefined;
+    for (const c of this.index.inRoom(room)) {
+      if (c.cursors.get(room)?.history) continue; // rooms with history recover from history
+      frame ??= encodeGap(room, 'lost');
+      this.metrics.gaps.inc({ reason: 'lost' });
+      c.deliver(frame, 'normal');
+    }
+  };
+
+  /**
+   * The cluster node fenced itself: it cannot prove to the others that it is alive, so they may
+   * soon hand its sessions elsewhere. Every socket is closed at once with 4011 (`fenced`): clients
+   * reconnect to other nodes and resume from their offsets. Upgrades are refused until the fence lifts.
+   */
+  private readonly onFence = (fenced: boolean, reason: FenceReason | null): void => {
+    if (!fenced) {
+      this.logger.info('fence lifted: accepting clients again');
+      return;
+    }
+    this.logger.error({ reason, sockets: this.sockets.size }, 'node fenced: closing every client (4011) so they move to healthy nodes');
+    for (const c of [...this.sockets]) {
+      if (c.state === 'closing' || c.state === 'closed') continue;
+      this.metrics.fencedClosed.inc();
+      c.close(CloseCode.Fenced, 'fenced');
     }
   };
 

@@ -1,4 +1,4 @@
-import { Topics, type ClusterNodeApi } from '@switchyard/core';
+import { Topics, type ClusterNodeApi, type HistoryPosition } from '@switchyard/core';
 import type { Connection } from './connection.js';
 
 const add = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
@@ -19,7 +19,8 @@ const remove = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
 /**
  * Who is where on this node: open connections by id, rooms and users to their local
  * connections. Each membership holds one reference on the bus topic it needs (core counts
- * them), so the node receives a room, user or `all` only while a local socket needs it.
+ * them), so the node receives a room, user or `all` only while a local socket needs it; a
+ * membership of a room with history follows the room instead (core orders it by offset).
  */
 export class LocalIndex {
   readonly connections = new Map<string, Connection>();
@@ -44,21 +45,35 @@ export class LocalIndex {
     if (!this.connections.delete(conn.id)) return Promise.resolve();
     const waits = [this.cluster.release(Topics.all)];
     if (conn.userId !== undefined && remove(this.users, conn.userId, conn)) waits.push(this.cluster.release(Topics.user(conn.userId)));
-    for (const room of conn.cursors.keys()) if (remove(this.rooms, room, conn)) waits.push(this.cluster.release(Topics.room(room)));
+    for (const [room, c] of conn.cursors) if (remove(this.rooms, room, conn)) waits.push(this.drop(room, c.history));
     return Promise.all(waits.map((w) => w.catch(() => undefined)));
   }
 
-  /** Add to a room; resolves once the node receives the room's topic. False when already a member. */
-  async join(conn: Connection, room: string): Promise<boolean> {
-    if (!add(this.rooms, room, conn)) return false;
-    await this.cluster.acquire(Topics.room(room));
+  /**
+   * Add to a room; resolves once the node receives the room's topic. For a room with history
+   * (`ordered`), with the position from which this node delivers it in order (null when history
+   * was unreadable). Undefined when already a member, or for a room without history.
+   */
+  async join(conn: Connection, room: string, ordered = false): Promise<HistoryPosition | null | undefined> {
+    if (!add(this.rooms, room, conn)) return undefined;
+    try {
+      if (ordered) return await this.cluster.followRoom(room);
+      await this.cluster.acquire(Topics.room(room));
+      return undefined;
+    } catch (err) {
+      remove(this.rooms, room, conn);
+      throw err;
+    }
+  }
+
+  async leave(conn: Connection, room: string, ordered = false): Promise<boolean> {
+    if (!remove(this.rooms, room, conn)) return false;
+    await this.drop(room, ordered);
     return true;
   }
 
-  async leave(conn: Connection, room: string): Promise<boolean> {
-    if (!remove(this.rooms, room, conn)) return false;
-    await this.cluster.release(Topics.room(room));
-    return true;
+  private drop(room: string, ordered: boolean): Promise<void> {
+    return ordered ? this.cluster.unfollowRoom(room) : this.cluster.release(Topics.room(room));
   }
 
   inRoom(room: string): Iterable<Connection> {

@@ -1,0 +1,32 @@
+import { encodeMsg, type Priority, type WireMessage } from '../protocol/frames.js';
+
+/**
+ * One message of a room with history on its way to this node's sockets: encoded once and the
+ * same string written to every member, except for a socket whose previous frame was not the
+ * message just before this one (it was left out by `except`): that socket gets its own copy
+ * whose `po` names the last offset it was sent, so its stream stays gap-free.
+ */
+export class RoomFrame {
+  private shared: string | undefined;
+
+  constructor(
+    readonly message: WireMessage,
+    readonly room: string,
+    readonly offset: number,
+    readonly epoch: string,
+    /** Offset before this one in the room's stream. */
+    readonly prev: number,
+    readonly priority: Priority,
+    readonly except: readonly string[] | undefined,
+  ) {}
+
+  /** The frame for a socket whose last frame of this room had offset `sent` (-1: none yet). */
+  frameAfter(sent: number): string {
+    if (sent < 0 || sent === this.prev) return (this.shared ??= encodeMsg(this.message, this.room, this.offset, this.epoch, this.prev));
+    return encodeMsg(this.message, this.room, this.offset, this.epoch, sent);
+  }
+
+  excludes(connectionId: string): boolean {
+    return this.except !== undefined && this.except.includes(connectionId);
+  }
+}
