@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@switchyard/core/testing';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createClient, type ClientMessage, type ClientOptions, type SubscribedInfo, type SwitchyardClient, type SwitchyardClientError } from '../src/client/index.js';
+import { createClient, type ClientMessage, type GapInfo, type ClientOptions, type SubscribedInfo, type SwitchyardClient, type SwitchyardClientError } from '../src/client/index.js';
 
 type Frame = Record<string, unknown> & { t: string };
 
@@ -189,7 +189,7 @@ describe('client SDK: rooms', () => {
     expect(sub).toMatchObject({ room: 'lobby', recovering: false, recovered: false, gap: false, offset: 7, epoch: 'e1', resubscribed: false });
     expect(lobby.state).toBe('subscribed');
     expect(node.of('join')).toHaveLength(1); // the second room() did not join again
-    await expect(lobby.publish('chat', { text: 'hi' })).resolves.toEqual({ offset: 8 });
+    await expect(lobby.publish('chat', { text: 'hi' })).resolves.toEqual({ offset: 8, epoch: 'e1' });
     expect(node.of('pub')[0]).toMatchObject({ room: 'lobby', event: 'chat', data: { text: 'hi' } });
     await lobby.leave();
     expect(lobby.state).toBe('unsubscribed');
@@ -251,19 +251,26 @@ describe('client SDK: rooms', () => {
     const c = client({ url: node.url });
     const lobby = c.room('lobby');
     await waitFor(() => lobby.state === 'subscribed');
-    node.send({ t: 'msg', room: 'lobby', data: 1, o: 10, e: 'e1' });
-    await waitFor(() => lobby.offset === 10);
+    node.send({ t: 'msg', room: 'lobby', data: 1, o: 1, e: 'e1' });
+    await waitFor(() => lobby.offset === 1);
+    // a resume in another epoch: the server replays the new epoch from its start
     node.onHello = (ws, hello) => {
-      ws.send(JSON.stringify(welcome('c1', hello, { rooms: { lobby: { offset: 2, epoch: 'e2', history: true, recovered: false, gap: true } } })));
-      ws.send(JSON.stringify({ t: 'msg', room: 'lobby', data: 'new', o: 3, e: 'e2' }));
+      ws.send(JSON.stringify(welcome('c1', hello, { rooms: { lobby: { offset: 3, epoch: 'e2', history: true, recovered: false, gap: true } } })));
+      for (const o of [1, 2, 3]) ws.send(JSON.stringify({ t: 'msg', room: 'lobby', data: `new-${o}`, o, e: 'e2' }));
     };
     const sub = new Promise<SubscribedInfo>((resolve) => lobby.once('subscribed', resolve));
     const connected = new Promise<{ recovered: boolean }>((resolve) => c.once('connected', resolve));
-    const msg = new Promise<ClientMessage>((resolve) => lobby.once('message', resolve));
+    const gaps: GapInfo[] = [];
+    lobby.on('gap', (g) => gaps.push(g));
+    const msgs: ClientMessage[] = [];
+    lobby.on('message', (m) => msgs.push(m));
     node.last.terminate();
     expect(await sub).toMatchObject({ recovering: true, recovered: false, gap: true, epoch: 'e2' });
     expect((await connected).recovered).toBe(false);
-    expect(await msg).toMatchObject({ data: 'new', offset: 3, epoch: 'e2' });
+    await waitFor(() => msgs.length === 3);
+    expect(msgs.map((m) => [m.data, m.offset, m.epoch])).toEqual([['new-1', 1, 'e2'], ['new-2', 2, 'e2'], ['new-3', 3, 'e2']]);
+    // the rest of the old epoch is an explicit gap
+    expect(gaps).toEqual([{ room: 'lobby', reason: 'epoch', epoch: 'e1', from: 1 }]);
   });
 
   it('a room the welcome refuses becomes unsubscribed', async () => {
@@ -436,5 +443,102 @@ describe('client SDK: reconnecting', () => {
     await waitFor(() => node.last.readyState === WebSocket.CLOSED);
     expect(node.hellos()).toHaveLength(1);
     expect(c.send('y', 1)).toBe(false);
+  });
+});
+
+describe('client SDK: rooms with history arrive in offset order, each once, or as a gap', () => {
+  /** A node that welcomes room `r` with `result`, acks joins with it and runs `then` after the ack. */
+  async function joined(result: Record<string, unknown>, then?: (ws: WebSocket, f: Frame) => void) {
+    const node = await start();
+    node.onHello = (ws, hello, n) => ws.send(JSON.stringify(welcome(`c${n}`, hello, { rooms: { r: result } })));
+    node.onFrame = (ws, f) => {
+      if (f.t !== 'join') return;
+      ws.send(JSON.stringify({ t: 'ack', id: f.id, ok: true, result: { room: f.room, ...result } }));
+      then?.(ws, f);
+    };
+    return node;
+  }
+
+  it('holds a message that arrives ahead of a missing one and delivers both in order', async () => {
+    const node = await joined({ offset: 0, epoch: 'e1', history: true, recovered: false, gap: false });
+    const c = client({ url: node.url });
+    const room = c.room('r');
+    const got: unknown[] = [];
+    room.on('message', (m) => got.push(m.data));
+    await waitFor(() => room.state === 'subscribed');
+    node.send({ t: 'msg', room: 'r', data: 'two', o: 2, e: 'e1' });
+    node.send({ t: 'batch', m: [{ t: 'msg', room: 'r', data: 'one', o: 1, e: 'e1' }, { t: 'msg', room: 'r', data: 'one again', o: 1, e: 'e1' }] });
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(['one', 'two']);
+    expect(room.duplicatesDropped).toBe(1);
+    expect(room.offset).toBe(2);
+  });
+
+  it('asks the node to replay a hole that does not fill by itself (a join with its offset)', async () => {
+    const node = await joined({ offset: 0, epoch: 'e1', history: true, recovered: false, gap: false }, (ws, f) => {
+      // the replay request: send what was missed
+      if (f.offset === 1) ws.send(JSON.stringify({ t: 'msg', room: 'r', data: 'two', o: 2, e: 'e1' }));
+    });
+    const c = client({ url: node.url, holeTimeoutMs: 20 });
+    const room = c.room('r');
+    const got: unknown[] = [];
+    room.on('message', (m) => got.push(m.data));
+    await waitFor(() => room.state === 'subscribed');
+    node.send({ t: 'msg', room: 'r', data: 'one', o: 1, e: 'e1' });
+    node.send({ t: 'msg', room: 'r', data: 'three', o: 3, e: 'e1' });
+    await waitFor(() => got.length === 3);
+    expect(got).toEqual(['one', 'two', 'three']);
+    expect(node.of('join').map((f) => [f.room, f.offset, f.epoch])).toEqual([['r', 1, 'e1']]);
+  });
+
+  it('a hole the node cannot fill becomes a gap event, and the room goes on', async () => {
+    const node = await joined({ offset: 0, epoch: 'e1', history: true, recovered: false, gap: false });
+    const c = client({ url: node.url, holeTimeoutMs: 10 });
+    const room = c.room('r');
+    const got: unknown[] = [];
+    const gaps: GapInfo[] = [];
+    room.on('message', (m) => got.push(m.data));
+    c.on('gap', (g) => gaps.push(g));
+    await waitFor(() => room.state === 'subscribed');
+    node.send({ t: 'msg', room: 'r', data: 'four', o: 4, e: 'e1' });
+    await waitFor(() => got.length === 1, 5000);
+    expect(got).toEqual(['four']);
+    expect(gaps).toEqual([{ room: 'r', reason: 'unrecovered', epoch: 'e1', from: 0, to: 3 }]);
+    expect(node.of('join').length).toBe(2); // two replay requests, then it gave up
+  });
+
+  it('gap frames become gap events in order with the messages; po chains a message on the last one this socket got', async () => {
+    const node = await joined({ offset: 5, epoch: 'e1', history: true, recovered: false, gap: false });
+    const c = client({ url: node.url });
+    const room = c.room('r');
+    const seen: string[] = [];
+    room.on('message', (m) => seen.push(`msg ${m.offset}`));
+    room.on('gap', (g) => seen.push(`gap ${g.from}-${g.to} ${g.reason}`));
+    await waitFor(() => room.state === 'subscribed');
+    node.send({ t: 'msg', room: 'r', data: 9, o: 9, e: 'e1' }); // ahead: waits for the gap notice
+    node.send({ t: 'gap', room: 'r', reason: 'trimmed', e: 'e1', from: 5, to: 8 });
+    node.send({ t: 'msg', room: 'r', data: 12, o: 12, po: 9, e: 'e1' }); // 10, 11 were not for this socket
+    node.send({ t: 'gap', room: 'r', reason: 'lost' }); // a room without history would say this
+    await waitFor(() => seen.length === 4);
+    expect(seen).toEqual(['gap 5-8 trimmed', 'msg 9', 'msg 12', 'gap undefined-undefined lost']);
+  });
+
+  it('a resume refused as ahead of the room goes on from the head instead of dropping what follows as duplicates', async () => {
+    const node = await start();
+    node.onHello = (ws, hello) => ws.send(JSON.stringify(welcome('c0', hello, { rooms: { r: { offset: 40, epoch: 'e1', history: true, recovered: false, gap: false } } })));
+    const c = client({ url: node.url });
+    const room = c.room('r');
+    await waitFor(() => room.state === 'subscribed' && room.offset === 40);
+    // the room's history was rebuilt behind our back: its head is 3, below where we are
+    node.onHello = (ws, hello) => ws.send(JSON.stringify(welcome('c1', hello, { rooms: { r: { offset: 3, epoch: 'e1', history: true, recovered: false, gap: true, reason: 'ahead' } } })));
+    const info = new Promise<SubscribedInfo>((resolve) => room.once('subscribed', resolve));
+    node.last.terminate();
+    expect(await info).toMatchObject({ recovering: true, gap: true, reason: 'ahead', offset: 3 });
+    expect(node.hellos()[1]).toMatchObject({ rooms: { r: { offset: 40, epoch: 'e1' } } });
+    const got: unknown[] = [];
+    room.on('message', (m) => got.push(m.data));
+    node.send({ t: 'msg', room: 'r', data: 'four', o: 4, e: 'e1' });
+    await waitFor(() => got.length === 1);
+    expect(room.offset).toBe(4);
   });
 });

@@ -4,7 +4,7 @@ import { Emitter } from './emitter.js';
 import { clientError, type SwitchyardClientError } from './errors.js';
 import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from './frames.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions, type WebSocketConstructor, type WebSocketLike } from './options.js';
-import { Room, type ClientMessage, type PublishResult, type RoomHost } from './room.js';
+import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHost } from './room.js';
 
 /** The connection's state. */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -43,6 +43,8 @@ export interface ClientEvents {
   redirect: (e: { url: string; reason: string; count: number }) => void;
   /** Every delivered message, room messages included (with `room`). */
   message: (m: ClientMessage) => void;
+  /** Messages of a room that will never be delivered, said explicitly (also emitted on the room). */
+  gap: (g: GapInfo) => void;
   error: (err: SwitchyardClientError) => void;
   state: (e: { from: ConnectionState; to: ConnectionState }) => void;
 }
@@ -210,9 +212,33 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   /** @internal */
   publishRoom(room: Room, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult> {
     return this.call({ t: 'pub', room: room.name, event, data }, timeoutMs).then((r) => {
-      const offset = (r as { offset?: unknown } | undefined)?.offset;
-      return typeof offset === 'number' ? { offset } : {};
+      const { offset, epoch } = (r ?? {}) as { offset?: unknown; epoch?: unknown };
+      if (typeof offset !== 'number') return {};
+      return typeof epoch === 'string' ? { offset, epoch } : { offset };
     });
+  }
+
+  /** @internal */
+  replayRoom(room: Room, offset: number, epoch: string | undefined): void {
+    if (this._state !== 'connected') return; // the resume replays from the room's offset anyway
+    this.o.logger?.debug({ room: room.name, offset }, 'switchyard client: asking for a replay of a hole');
+    this.call({ t: 'join', room: room.name, offset, ...(epoch !== undefined ? { epoch } : {}) }, undefined, true).catch(() => undefined);
+  }
+
+  /** @internal */
+  roomMessage(m: ClientMessage): void {
+    this.emit('message', m);
+  }
+
+  /** @internal */
+  roomGap(g: GapInfo): void {
+    this.o.logger?.warn({ ...g }, 'switchyard client: room messages lost');
+    this.emit('gap', g);
+  }
+
+  /** @internal */
+  get holeTimeoutMs(): number {
+    return this.o.holeTimeoutMs;
   }
 
   // ---- sending ----
@@ -366,6 +392,9 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
       case 'batch':
         for (const m of f.m) this.onMsg(m);
         return;
+      case 'gap':
+        this.rooms.get(f.room)?.gapFrame(f);
+        return;
       case 'ping':
         if (ws.readyState === 1) ws.send('{"t":"pong"}');
         return;
@@ -406,8 +435,8 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     if (m.e !== undefined) out.epoch = m.e;
     if (m.from !== undefined) out.from = m.from;
     const room = m.room === undefined ? undefined : this.rooms.get(m.room);
-    if (room && !room.deliver(m, out)) return;
-    this.emit('message', out);
+    if (room) room.receive(m, out);
+    else this.emit('message', out);
   }
 
   private onWelcome(f: WelcomeFrame): void {
@@ -424,8 +453,9 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     this.maxPayload = f.maxPayload;
     this.heartbeatMs = f.heartbeatMs;
     let recovered = true;
+    const result = (name: string): RoomResult | undefined => (Object.hasOwn(f.rooms, name) ? f.rooms[name] : undefined);
     for (const [name, asked] of this.helloRooms) {
-      const r = f.rooms[name];
+      const r = result(name);
       if (asked && (!r || r.error || r.recovered === false || r.gap === true)) recovered = false;
     }
     this._welcome = {
@@ -445,14 +475,14 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     // rooms: confirm what the server re-joined, join the rest, leave what we no longer want
     for (const room of this.rooms.values()) {
       if (room.state !== 'subscribing') continue;
-      const r = f.rooms[room.name];
+      const r = result(room.name);
       if (r?.error) room.refused(clientError('BACKEND_ERROR', `join refused: ${r.error.code}${r.error.message ? `: ${r.error.message}` : ''}`, { serverCode: r.error.code }));
       else if (r && this.helloRooms.has(room.name)) room.confirmed(r, this.helloRooms.get(room.name) === true);
       else this.sendJoin(room);
     }
     for (const name of Object.keys(f.rooms)) {
       const room = this.rooms.get(name);
-      if (room && room.state === 'unsubscribed' && !f.rooms[name]?.error) this.call({ t: 'leave', room: name }, undefined, true).catch(() => undefined);
+      if (room && room.state === 'unsubscribed' && !result(name)?.error) this.call({ t: 'leave', room: name }, undefined, true).catch(() => undefined);
     }
     const queued = this.buffer;
     this.buffer = [];
@@ -510,7 +540,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private lost(code: number, reason: string, quick: boolean): void {
     if (this._state === 'closed') return;
     const wasConnected = this._state === 'connected';
-    if (wasConnected && (code === CloseCode.Abnormal || code === CloseCode.HeartbeatTimeout)) {
+    if (wasConnected && (code === CloseCode.Abnormal || code === CloseCode.HeartbeatTimeout || code === CloseCode.Fenced)) {
       this.lostNode = this._welcome?.node;
       this.lostUrl = this.wsUrl;
     }

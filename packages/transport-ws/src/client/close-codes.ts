@@ -26,6 +26,8 @@ export const CloseCode = {
   SlowConsumer: 4009,
   /** No pong or no hello in time. */
   HeartbeatTimeout: 4010,
+  /** The node lost contact with the cluster (registry or bus) and fenced itself: reconnect elsewhere at once and resume. */
+  Fenced: 4011,
   /** The client belongs on another node; the reason is its URL. */
   Redirect: 4300,
   /** hello.v not supported. */
@@ -38,7 +40,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const FATAL_CLOSE_CODES: readonly number[] = [CloseCode.Policy, CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.UnsupportedVersion];
 
 /** Close codes after which the first retry comes at once (within `firstRetryMaxMs`). */
-export const QUICK_RETRY_CLOSE_CODES: readonly number[] = [CloseCode.Abnormal, CloseCode.ServiceRestart];
+export const QUICK_RETRY_CLOSE_CODES: readonly number[] = [CloseCode.Abnormal, CloseCode.ServiceRestart, CloseCode.Fenced];
 
 /** The WebSocket subprotocol the SDK offers. */
 export const SUBPROTOCOL = 'switchyard.v1';

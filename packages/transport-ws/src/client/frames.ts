@@ -16,6 +16,8 @@ export interface RoomResult extends RoomPosition {
   history?: boolean;
   recovered?: boolean;
   gap?: boolean;
+  /** With `gap`: why the resume position was refused (`ahead`: beyond the room's head, which `offset` gives). */
+  reason?: string;
   /** In `welcome` only: the join hook refused the room. */
   error?: { code: string; message?: string };
 }
@@ -27,7 +29,21 @@ export interface MsgFrame {
   room?: string;
   o?: number;
   e?: string;
+  /** Offset of the previous message this socket got in the room, when it is not `o - 1`. */
+  po?: number;
   from?: string;
+}
+/**
+ * Messages of `room` will not come: with history, those with offsets in (`from`, `to`] of epoch
+ * `e` (`to` absent: the rest of that epoch); without history (`reason` lost), at least one.
+ */
+export interface GapFrame {
+  t: 'gap';
+  room: string;
+  reason: string;
+  e?: string;
+  from?: number;
+  to?: number;
 }
 export interface BatchFrame {
   t: 'batch';
@@ -67,7 +83,7 @@ export interface PingFrame {
   t: 'ping' | 'pong';
 }
 
-export type ServerFrame = MsgFrame | BatchFrame | WelcomeFrame | AckFrame | ErrorFrame | RedirectFrame | PingFrame;
+export type ServerFrame = MsgFrame | BatchFrame | GapFrame | WelcomeFrame | AckFrame | ErrorFrame | RedirectFrame | PingFrame;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -77,14 +93,16 @@ const isOffset = (v: unknown): v is number => typeof v === 'number' && Number.is
 const optOffset = (v: unknown) => v === undefined || isOffset(v);
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
-const validMsg = (f: Obj) => optStr(f.event) && optStr(f.room) && optOffset(f.o) && optStr(f.e) && optStr(f.from);
+const validMsg = (f: Obj) => optStr(f.event) && optStr(f.room) && optOffset(f.o) && optStr(f.e) && optOffset(f.po) && optStr(f.from);
 const validError = (e: unknown) => e === undefined || (isObj(e) && typeof e.code === 'string' && optStr(e.message));
-const validRoomResult = (r: unknown) => isObj(r) && optOffset(r.offset) && optStr(r.epoch) && optBool(r.history) && optBool(r.recovered) && optBool(r.gap) && validError(r.error);
+const validRoomResult = (r: unknown) => isObj(r) && optOffset(r.offset) && optStr(r.epoch) && optBool(r.history) && optBool(r.recovered) && optBool(r.gap) && optStr(r.reason) && validError(r.error);
 
 function valid(f: Obj): boolean {
   switch (f.t) {
     case 'msg':
       return validMsg(f);
+    case 'gap':
+      return typeof f.room === 'string' && typeof f.reason === 'string' && optStr(f.e) && optOffset(f.from) && optOffset(f.to);
     case 'batch':
       return Array.isArray(f.m) && f.m.every((m) => isObj(m) && (m.t === undefined || m.t === 'msg') && validMsg(m));
     case 'welcome':

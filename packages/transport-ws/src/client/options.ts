@@ -62,6 +62,12 @@ export interface ClientOptions {
   ackTimeoutMs?: number;
   /** Time from opening the socket to `welcome` before giving up on the attempt, ms (default 10000). */
   handshakeTimeoutMs?: number;
+  /**
+   * Rooms with history: how long a message that arrived ahead of a missing one waits before the
+   * client asks the node to replay the hole, ms (default 1000). Messages are always delivered in
+   * offset order; a hole the node cannot fill becomes a `gap` event.
+   */
+  holeTimeoutMs?: number;
   /** Decides whether a close stops reconnecting; default: 1008, 4001, 4003, 4400 are fatal. */
   isFatal?: (close: CloseInfo) => boolean;
   /** Connect on first use (room, send, request, ready) instead of at once. Default false. */
@@ -86,6 +92,7 @@ export interface ResolvedOptions {
   bufferSize: number;
   ackTimeoutMs: number;
   handshakeTimeoutMs: number;
+  holeTimeoutMs: number;
   isFatal: ((close: CloseInfo) => boolean) | undefined;
   lazy: boolean;
   logger: ClientLogger | undefined;
@@ -139,6 +146,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     bufferSize: int(o, 'bufferSize', 1000, 0),
     ackTimeoutMs: int(o, 'ackTimeoutMs', 10_000, 1),
     handshakeTimeoutMs: int(o, 'handshakeTimeoutMs', 10_000, 1),
+    holeTimeoutMs: int(o, 'holeTimeoutMs', 1000, 1),
     isFatal: fn(o, 'isFatal'),
     lazy: options.lazy === true,
     logger: options.logger,

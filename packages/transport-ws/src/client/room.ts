@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.js';
 import type { SwitchyardClientError } from './errors.js';
-import type { MsgFrame, RoomPosition, RoomResult } from './frames.js';
+import type { GapFrame, MsgFrame, RoomPosition, RoomResult } from './frames.js';
 
 /** A room subscription's state: `subscribing` (join sent or waiting for a connection), `subscribed`, `unsubscribed`. */
 export type RoomState = 'unsubscribed' | 'subscribing' | 'subscribed';
@@ -26,8 +26,10 @@ export interface SubscribedInfo {
   recovering: boolean;
   /** Everything after the offset is being replayed (false when `recovering` is false). */
   recovered: boolean;
-  /** The server says messages were lost (history trimmed, or the epoch changed). */
+  /** The server says messages were lost (history trimmed, or the epoch changed): `gap` events say which. */
   gap: boolean;
+  /** Why the resume position was refused, if it was: `ahead` (beyond the room's head; the room goes on from `offset`). */
+  reason?: string;
   /** The room's offset and epoch the server reported. */
   offset?: number;
   epoch?: string;
@@ -35,9 +37,24 @@ export interface SubscribedInfo {
   resubscribed: boolean;
 }
 
-/** What `publish` resolves with: the offset when the room keeps history. */
+/**
+ * Messages of a room that will never be delivered, said explicitly. With history: those with
+ * offsets in (`from`, `to`] of `epoch` (`to` absent: the rest of that epoch, after a history
+ * reset). Without history (`reason` `lost`): at least one message was lost, no offsets.
+ */
+export interface GapInfo {
+  room: string;
+  /** `trimmed` (history no longer has them), `epoch` (history was reset), `unavailable` (history could not be read in time), `max_replay`, `malformed`, `unrecovered` (the node did not fill a hole), `lost` (a room without history). */
+  reason: string;
+  epoch?: string;
+  from?: number;
+  to?: number;
+}
+
+/** What `publish` resolves with: the offset and epoch when the room keeps history. */
 export interface PublishResult {
   offset?: number;
+  epoch?: string;
 }
 
 /** Events of a room. */
@@ -47,6 +64,8 @@ export interface RoomEvents {
   subscribed: (e: SubscribedInfo) => void;
   unsubscribed: (e: { room: string; error?: SwitchyardClientError }) => void;
   message: (m: ClientMessage) => void;
+  /** Messages that will never be delivered (see `GapInfo`). */
+  gap: (g: GapInfo) => void;
   error: (err: SwitchyardClientError) => void;
 }
 
@@ -55,21 +74,38 @@ export interface RoomHost {
   joinRoom(room: Room): void;
   leaveRoom(room: Room): Promise<void>;
   publishRoom(room: Room, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult>;
+  /** Ask the node to replay the room after `offset` (a hole). */
+  replayRoom(room: Room, offset: number, epoch: string | undefined): void;
+  /** A message of the room is delivered (the client's own `message` event). */
+  roomMessage(m: ClientMessage): void;
+  /** Messages of the room are gone (the client's own `gap` event). */
+  roomGap(g: GapInfo): void;
+  readonly holeTimeoutMs: number;
 }
 
+/** A message or a gap notice waiting for the offsets before it. */
+type Waiting = { m: MsgFrame; out: ClientMessage } | { gap: GapFrame };
+
+/** Most messages held per room while a hole is being filled; beyond it the hole is given up as a gap. */
+const MAX_WAITING = 10_000;
+
 /**
- * One room as a subscription. Get it with `client.room(name)` (get-or-create). It tracks the
- * last offset and epoch it delivered, resumes from there after a reconnect and drops
- * duplicates (offset <= last delivered in the same epoch), so a replay never delivers twice.
+ * One room as a subscription. Get it with `client.room(name)` (get-or-create). For a room with
+ * history it delivers messages in offset order, each once: it tracks the last offset delivered
+ * and the epoch, resumes from there after a reconnect, drops what it already has, holds a
+ * message that arrives ahead of a missing one and asks the node to replay the hole, and emits
+ * `gap` for what the node says (or it finds) will never come.
  */
 export class Room extends Emitter<RoomEvents> {
   private _state: RoomState = 'unsubscribed';
-  /** Last offset delivered to the application (dedupe floor). */
+  /** Last offset delivered (or the start the server reported): every message chains on it. */
   private delivered: number | undefined;
-  /** Offset the server reported at join time (resume point when nothing was delivered yet). */
-  private reported: number | undefined;
   private _epoch: string | undefined;
   private everSubscribed = false;
+  /** Messages and gap notices that arrived ahead of a missing offset, keyed by the offset they follow. */
+  private readonly waiting = new Map<number, Waiting>();
+  private holeTimer: ReturnType<typeof setTimeout> | undefined;
+  private replayAsks = 0;
   /** Bumped on every join/leave so that stale acks are ignored. */
   joinSeq = 0;
   /** Messages dropped because they were already delivered (replay overlap). */
@@ -87,11 +123,9 @@ export class Room extends Emitter<RoomEvents> {
     return this._state;
   }
 
-  /** The last offset seen in this room (delivered or reported by the server), if any. */
+  /** The last offset delivered in this room (or where the subscription started), if any. */
   get offset(): number | undefined {
-    if (this.delivered === undefined) return this.reported;
-    if (this.reported === undefined) return this.delivered;
-    return Math.max(this.delivered, this.reported);
+    return this.delivered;
   }
 
   /** The room's history epoch, if known. */
@@ -117,20 +151,22 @@ export class Room extends Emitter<RoomEvents> {
     return this.host.leaveRoom(this);
   }
 
-  /** Publishes to the room; resolves with the server's ack (`offset` when the room keeps history). */
+  /** Publishes to the room; resolves with the server's ack (`offset` and `epoch` when the room keeps history). */
   publish(event: string | undefined, data: unknown, options: { timeoutMs?: number } = {}): Promise<PublishResult> {
     return this.host.publishRoom(this, event, data, options.timeoutMs);
   }
 
   /** @internal Where to resume from (sent in `hello.rooms` and `join`). */
   position(): RoomPosition {
-    const offset = this.offset;
+    const offset = this.delivered;
     if (offset === undefined) return {};
     return this._epoch === undefined ? { offset } : { offset, epoch: this._epoch };
   }
 
   /** @internal The connection was lost: the room waits to be subscribed again (or, `final`: the client closed). */
   lost(final = false): void {
+    // what waited for a hole is replayed by the resume (it asks from the last offset delivered)
+    this.clearWaiting();
     if (final) {
       if (this._state === 'unsubscribed') return;
       this.setState('unsubscribed');
@@ -145,10 +181,14 @@ export class Room extends Emitter<RoomEvents> {
   confirmed(result: RoomResult, askedOffset: boolean): void {
     if (this._state !== 'subscribing') return;
     const epochChanged = result.epoch !== undefined && this._epoch !== undefined && result.epoch !== this._epoch;
-    if (epochChanged) this.reset();
+    if (epochChanged) this.endEpoch('epoch');
     if (result.epoch !== undefined) this._epoch = result.epoch;
-    // When recovering, the replay follows: keep our own position so it is not skipped.
-    if ((!askedOffset || epochChanged) && result.offset !== undefined && result.history !== false) this.reported = result.offset;
+    const history = result.history !== false && result.offset !== undefined;
+    if (history) {
+      if (!askedOffset || epochChanged) this.delivered = epochChanged && askedOffset ? 0 : result.offset;
+      // beyond the room's head: the offsets we thought we had do not exist; go on from the head
+      else if (result.reason === 'ahead') this.delivered = result.offset;
+    }
     const gap = result.gap === true || epochChanged;
     const info: SubscribedInfo = {
       room: this.name,
@@ -157,6 +197,7 @@ export class Room extends Emitter<RoomEvents> {
       gap,
       resubscribed: this.everSubscribed,
     };
+    if (result.reason !== undefined) info.reason = result.reason;
     if (result.offset !== undefined) info.offset = result.offset;
     if (result.epoch !== undefined) info.epoch = result.epoch;
     this.everSubscribed = true;
@@ -172,27 +213,134 @@ export class Room extends Emitter<RoomEvents> {
     this.emit('unsubscribed', { room: this.name, error: err });
   }
 
-  /** @internal Delivers a message unless the room was left or it is a duplicate; returns whether delivered. */
-  deliver(m: MsgFrame, out: ClientMessage): boolean {
-    if (this._state === 'unsubscribed') return false;
-    if (m.o !== undefined) {
-      if (m.e !== undefined && m.e !== this._epoch) {
-        if (this._epoch !== undefined) this.reset();
-        this._epoch = m.e;
-      }
-      if (this.delivered !== undefined && m.o <= this.delivered) {
-        this.duplicatesDropped++;
-        return false;
-      }
-      this.delivered = m.o;
+  /** @internal A message of this room: delivered in offset order, once; held while an earlier one is missing. */
+  receive(m: MsgFrame, out: ClientMessage): void {
+    if (this._state === 'unsubscribed') return;
+    if (m.o === undefined) return this.release(out);
+    if (m.e !== undefined && m.e !== this._epoch) {
+      if (this._epoch !== undefined) this.endEpoch('epoch');
+      this._epoch = m.e;
     }
+    const prev = m.po ?? m.o - 1;
+    this.delivered ??= prev;
+    if (m.o <= this.delivered) {
+      this.duplicatesDropped++;
+      return;
+    }
+    if (prev <= this.delivered) {
+      this.delivered = m.o;
+      this.release(out);
+      this.drain();
+      return;
+    }
+    this.hold(prev, { m, out });
+  }
+
+  /** @internal A `gap` frame of this room. */
+  gapFrame(g: GapFrame): void {
+    if (this._state === 'unsubscribed') return;
+    if (g.from === undefined) return this.emitGap({ room: this.name, reason: g.reason });
+    if (g.e !== undefined && this._epoch !== undefined && g.e !== this._epoch) return; // not our epoch
+    if (g.to === undefined) return this.endEpoch(g.reason);
+    if (this.delivered !== undefined && g.to <= this.delivered) return;
+    if (this.delivered === undefined || g.from <= this.delivered) {
+      this.emitGap({ room: this.name, reason: g.reason, ...(this._epoch ?? g.e ? { epoch: (this._epoch ?? g.e) as string } : {}), from: this.delivered ?? g.from, to: g.to });
+      this.delivered = g.to;
+      this.drain();
+      return;
+    }
+    this.hold(g.from, { gap: g });
+  }
+
+  private release(out: ClientMessage): void {
     this.emit('message', out);
-    return true;
+    this.host.roomMessage(out);
+  }
+
+  private emitGap(g: GapInfo): void {
+    this.emit('gap', g);
+    this.host.roomGap(g);
+  }
+
+  /** The rest of the current epoch is gone (history reset): say so, and start the next epoch at 0. */
+  private endEpoch(reason: string): void {
+    const epoch = this._epoch;
+    this.emitGap({ room: this.name, reason, ...(epoch !== undefined ? { epoch } : {}), from: this.delivered ?? 0 });
+    this.clearWaiting();
+    this._epoch = undefined;
+    this.delivered = 0;
+  }
+
+  private hold(prev: number, w: Waiting): void {
+    if (this.waiting.has(prev)) {
+      this.duplicatesDropped++;
+      return;
+    }
+    this.waiting.set(prev, w);
+    if (this.waiting.size > MAX_WAITING) return this.giveUp();
+    this.holeTimer ??= setTimeout(() => this.onHoleTimeout(), this.host.holeTimeoutMs);
+  }
+
+  /** Deliver what waited and now follows the last offset delivered. */
+  private drain(): void {
+    for (;;) {
+      const d = this.delivered as number;
+      let key: number | undefined = this.waiting.has(d) ? d : undefined;
+      // or something that chains on an offset a gap already covered
+      if (key === undefined) for (const prev of this.waiting.keys()) if (prev < d && (key === undefined || prev < key)) key = prev;
+      if (key === undefined) break;
+      const w = this.waiting.get(key) as Waiting;
+      this.waiting.delete(key);
+      if ('gap' in w) {
+        const g = w.gap;
+        if (g.to !== undefined && g.to > d) {
+          this.emitGap({ room: this.name, reason: g.reason, ...(this._epoch !== undefined ? { epoch: this._epoch } : {}), from: d, to: g.to });
+          this.delivered = g.to;
+        }
+      } else if ((w.m.o as number) > d) {
+        this.delivered = w.m.o as number;
+        this.release(w.out);
+      } else this.duplicatesDropped++;
+    }
+    if (this.waiting.size === 0) {
+      clearTimeout(this.holeTimer);
+      this.holeTimer = undefined;
+      this.replayAsks = 0;
+    }
+  }
+
+  /** A hole stayed open: ask the node to replay it (twice), then give it up as a gap. */
+  private onHoleTimeout(): void {
+    this.holeTimer = undefined;
+    if (this.waiting.size === 0 || this._state !== 'subscribed') return;
+    if (this.replayAsks < 2 && this.delivered !== undefined) {
+      this.replayAsks++;
+      this.host.replayRoom(this, this.delivered, this._epoch);
+      this.holeTimer = setTimeout(() => this.onHoleTimeout(), this.host.holeTimeoutMs * 2);
+      return;
+    }
+    this.giveUp();
+  }
+
+  /** Report the hole before the first waiting item as a gap and go on. */
+  private giveUp(): void {
+    const first = Math.min(...this.waiting.keys());
+    const from = this.delivered ?? first;
+    if (first > from) this.emitGap({ room: this.name, reason: 'unrecovered', ...(this._epoch !== undefined ? { epoch: this._epoch } : {}), from, to: first });
+    this.delivered = Math.max(from, first);
+    this.drain();
+  }
+
+  private clearWaiting(): void {
+    this.waiting.clear();
+    clearTimeout(this.holeTimer);
+    this.holeTimer = undefined;
+    this.replayAsks = 0;
   }
 
   private reset(): void {
+    this.clearWaiting();
     this.delivered = undefined;
-    this.reported = undefined;
     this._epoch = undefined;
   }
 
