@@ -136,7 +136,7 @@ export class NatsHistory extends NatsPort<Opened> implements HistoryStore {
           this.rememberLast(subject, ack.seq);
           this.stats.appends++;
           this.stats.retries += lost;
-          return { offset: ack.seq, epoch: await epochP };
+          return { offset: ack.seq, epoch: await epochP, prev: last };
         } catch (err) {
           if (!isWrongLastSequence(err)) throw err;
           lost++;

@@ -46,6 +46,23 @@ export function historyContract(name: string, options: HistoryContractOptions): 
       expect(all.entries[0]?.timestamp).toBeGreaterThan(Date.now() - 60_000);
     });
 
+    it('each append names its predecessor in its stream (prev, or offset - 1 where offsets are contiguous)', async () => {
+      const h = await open();
+      const [s1, s2] = [unique('room.p1'), unique('room.p2')];
+      const prevOf = (p: { offset: number; prev?: number }) => p.prev ?? p.offset - 1;
+      const last: Record<string, number> = { [s1]: 0, [s2]: 0 };
+      // two streams written in turn: where a store shares one sequence, offsets in each skip
+      for (let i = 0; i < 6; i++) {
+        for (const s of [s1, s2]) {
+          const pos = await h.append(s, bytes(`${s}-${i}`));
+          expect(prevOf(pos)).toBe(last[s]);
+          last[s] = pos.offset;
+        }
+      }
+      const read = await h.read(s1, 0);
+      expect(read.entries.map((e) => e.offset).at(-1)).toBe(last[s1]);
+    });
+
     it('pages with a limit', async () => {
       const h = await open();
       const s = unique('room.page');
