@@ -30,11 +30,9 @@ describe('cluster-wide queries', () => {
   it('return partial results with who answered when a node is slow, dead or has no handler', async () => {
     const [a, b, c] = await three();
     a.onQuery('q', () => 'a');
-    b.onQuery('q', () => new Promise((resolve) => setTimeout(() => resolve('late'), 2000)));
+    b.onQuery('q', () => new Promise(() => undefined)); // never answers: the query must not wait for it
     // c has no handler: it answers with an error
-    const started = Date.now();
     const r = await a.query('q', null, { timeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(r.results).toEqual([{ node: 'a', result: 'a' }]);
     expect(r.errors.map((e) => [e.node, e.error.code])).toEqual([['c', 'UNKNOWN_QUERY']]);
     expect(r.missing).toEqual(['b']);

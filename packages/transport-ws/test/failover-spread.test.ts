@@ -80,7 +80,6 @@ describe('failover of many clients', () => {
 
     gated = true;
     const failedOver = new Promise<Record<string, string>>((resolve) => nodes.slice(0, 2).forEach((x) => x.cluster.on('failover', (f) => resolve(f.assignments))));
-    const killedAt = Date.now();
     await crash(victim);
     for (let i = 0; i < 5; i++) await sender.to('stream').send('n', ++seq);
     const moved = await failedOver;
@@ -92,7 +91,6 @@ describe('failover of many clients', () => {
     await waitFor(() => cs.every((c) => c.state === 'connected') && rooms.every((r) => r.state === 'subscribed'), NODE_TIMEOUT_MS + 2000);
     await sender.to('stream').send('n', ++seq);
     await waitFor(() => cs.every((c) => last.get(c) === seq), NODE_TIMEOUT_MS + 2000);
-    expect(Date.now() - killedAt).toBeLessThan(NODE_TIMEOUT_MS + 2000 + 1000);
 
     // nobody dialled the dead node again, nobody was sent on to another node, both survivors took a share
     expect(dials.filter((u) => u === victim.url)).toEqual([]);
