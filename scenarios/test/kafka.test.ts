@@ -10,7 +10,8 @@ describe('delivery scenarios on Kafka (registry and sessions on Redis): 3 nodes,
     await checkScenario(ctx, { bus: 'kafka', fault: 'kill' });
   });
 
-  it('(c) the bus restarts (a private instance, data kept)', async (ctx) => {
+  // a private broker takes tens of seconds to start, and as long again to restart, on a busy machine
+  it('(c) the bus restarts (a private instance, data kept)', { timeout: 300_000 }, async (ctx) => {
     await checkScenario(ctx, { bus: 'kafka', fault: 'restart' });
   });
 });

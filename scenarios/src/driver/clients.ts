@@ -65,7 +65,7 @@ export class ScenarioClient {
     checker: DeliveryChecker,
   ) {
     this.trace = { name, role, home, nodes: [], closeCodes: [], subscribed: 0, gapFlags: 0, gapEvents: 0, subscribedNow: false, connectedAt: [] };
-    this.client = createClient({ urls, WebSocket, ackTimeoutMs: 5000, reconnect: { baseMs: 100, maxMs: 1000, firstRetryMaxMs: 100 } });
+    this.client = createClient({ urls, WebSocket, ackTimeoutMs: 10_000, reconnect: { baseMs: 100, maxMs: 1000, firstRetryMaxMs: 100 } });
     this.client.on('connected', (c) => {
       this.trace.nodes.push(c.node);
       this.trace.connectedAt.push(Date.now());
@@ -127,6 +127,8 @@ export interface PublishStats {
 export class Publisher extends ScenarioClient {
   readonly stats: PublishStats = { sent: 0, acked: 0, failed: {} };
   private readonly inflight = new Set<Promise<void>>();
+  /** When each acked publish was sent. */
+  private readonly ackedSentAt: number[] = [];
   private seq = 0;
 
   constructor(
@@ -139,17 +141,22 @@ export class Publisher extends ScenarioClient {
     super(name, 'publisher', home, urls, roomName, checker);
   }
 
-  /** Publish at `rate` messages per second until `until` (ms epoch) or `stop()`; catches up after a stall. */
-  async run(rate: number, until: number, isStopped: () => boolean = () => false): Promise<void> {
+  /** Publish at `rate` messages per second until `stop()` says so; catches up after a stall. */
+  async run(rate: number, stop: () => boolean): Promise<void> {
     const t0 = Date.now();
     const interval = 1000 / rate;
-    while (!isStopped()) {
-      const now = Date.now();
-      if (now >= until) break;
-      const due = Math.floor(((now - t0) * rate) / 1000) + 1;
+    while (!stop()) {
+      const due = Math.floor(((Date.now() - t0) * rate) / 1000) + 1;
       while (this.seq < due) this.publishOne();
       await new Promise((r) => setTimeout(r, Math.max(1, t0 + due * interval - Date.now())));
     }
+  }
+
+  /** Acked publishes that were sent at or after `t` (ms since the epoch). */
+  ackedSince(t: number): number {
+    let n = 0;
+    for (const at of this.ackedSentAt) if (at >= t) n++;
+    return n;
   }
 
   /** Resolves when every publish sent has been acked or has failed. */
@@ -159,10 +166,12 @@ export class Publisher extends ScenarioClient {
 
   private publishOne(): void {
     const payload: Payload = { p: this.name, s: ++this.seq };
+    const sentAt = Date.now();
     this.stats.sent++;
     const p = this.room.publish('m', payload).then(
       (r) => {
         this.stats.acked++;
+        this.ackedSentAt.push(sentAt);
         const epoch = (r as { epoch?: string }).epoch ?? this.room.epoch;
         this.checker.published({ room: this.roomName, id: messageId(payload), sender: this.name, ...(r.offset !== undefined ? { offset: r.offset } : {}), ...(epoch !== undefined && r.offset !== undefined ? { epoch } : {}) });
       },

@@ -14,7 +14,7 @@ export interface ScenarioOptions {
   fault: Fault;
   /** Messages per second per publisher (default 40). */
   rate?: number;
-  /** How long the publishers publish, ms (default 10 s; partitions: long enough to outlast the cut by 3 s). */
+  /** How long the publishers publish at least, ms (default 10 s); they go on 4 s after the fault is over in any case. */
   durationMs?: number;
   /** When the fault starts, ms after publishing started (default 3 s). */
   faultAtMs?: number;
@@ -41,7 +41,8 @@ export interface ScenarioResult {
   /** The checker's line per client. */
   lines: string;
   clients: ClientTrace[];
-  publishing: PublishStats;
+  /** `ackedAfterFault`: acks of publishes sent after the fault was over (the way back was exercised). */
+  publishing: PublishStats & { ackedAfterFault: number };
   effect: FaultEffect;
   /** Envelopes dropped over the run by reason, summed over the nodes still alive at the end. */
   dropped: Record<string, number>;
@@ -52,6 +53,8 @@ export interface ScenarioResult {
 }
 
 const HISTORY_PREFIX = 'h-';
+/** Publishing goes on at least this long after the fault is over. */
+const TAIL_MS = 4000;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Poll `check` until it is true or `deadline` passes; returns whether it became true. */
@@ -87,7 +90,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const faultAtMs = o.faultAtMs ?? 3000;
   const partition = o.fault === 'partition-reset' || o.fault === 'partition-blackhole';
   const faultMs = o.faultMs ?? (partition ? 8000 : 2000);
-  const durationMs = o.durationMs ?? (partition ? Math.max(10_000, faultAtMs + faultMs + 3000) : 10_000);
+  const durationMs = o.durationMs ?? 10_000;
   const settleMs = o.settleMs ?? 15_000;
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 300;
   const nodeTimeoutMs = o.nodeTimeoutMs ?? 3000;
@@ -103,19 +106,23 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const children: Child[] = [];
   const clients: ScenarioClient[] = [];
   let plan: FaultPlan | undefined;
+  /** Publishers stop at this time (set once the fault is over; 0 on the way out, whatever happened). */
+  let stopAt = Infinity;
   try {
     log(`${o.bus}/${o.fault}: starting ${count} nodes (run ${backend.tag})`);
     const clusterKey = `scenario-${randomId(16)}-${randomId(16)}`;
-    const started = await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const child = new Child(`node-${i}`, NODE_ENTRY);
-        children.push(child);
-        child.on('cluster', (e) => events.push(e as NodeEvent));
-        const args: NodeStartArgs = { nodeId: `node-${i}`, backend: backend.forNode(i), heartbeatIntervalMs, nodeTimeoutMs, clusterKey, historyPrefix: HISTORY_PREFIX, historyMaxLength: 100_000 };
-        const s = await child.call<NodeStarted>('start', args, 60_000);
-        return { index: i, id: s.id, url: s.url, httpUrl: s.httpUrl, child } satisfies NodeHandle;
-      }),
-    );
+    const startNode = async (i: number): Promise<NodeHandle> => {
+      const child = new Child(`node-${i}`, NODE_ENTRY);
+      children.push(child);
+      child.on('cluster', (e) => events.push(e as NodeEvent));
+      const args: NodeStartArgs = { nodeId: `node-${i}`, backend: backend.forNode(i), heartbeatIntervalMs, nodeTimeoutMs, clusterKey, historyPrefix: HISTORY_PREFIX, historyMaxLength: 100_000 };
+      const s = await child.call<NodeStarted>('start', args, 90_000);
+      return { index: i, id: s.id, url: s.url, httpUrl: s.httpUrl, child };
+    };
+    // node-0 first: it creates what the bus needs (topics, streams, schema); concurrent first
+    // starts race on that (Kafka: "This server does not host this topic-partition")
+    const started = [await startNode(0)];
+    started.push(...(await Promise.all(Array.from({ length: count - 1 }, (_, i) => startNode(i + 1)))));
     nodes.push(...started);
     const ids = nodes.map((n) => n.id);
     const formed = await until(async () => {
@@ -134,12 +141,14 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     await plan.arm?.();
     const setupMs = Date.now() - t0;
 
-    log(`publishing ${rate}/s from ${publishers.length} publishers for ${durationMs} ms; fault at ${faultAtMs} ms`);
+    log(`publishing ${rate}/s from ${publishers.length} publishers for ${durationMs} ms (and ${TAIL_MS} ms after the fault is over); fault at ${faultAtMs} ms`);
     const tp = Date.now();
-    const end = tp + durationMs;
-    const publishing = Promise.all(publishers.map((p) => p.run(rate, end)));
+    // publish for durationMs, and on for TAIL_MS after the fault is over (a restart may take long)
+    const publishing = Promise.all(publishers.map((p) => p.run(rate, () => Date.now() >= stopAt)));
     await pause(faultAtMs);
     await plan.inject();
+    const faultOverAt = Date.now();
+    stopAt = Math.max(tp + durationMs, faultOverAt + TAIL_MS);
     await publishing;
     await Promise.all(publishers.map((p) => p.settled()));
     const publishMs = Date.now() - tp;
@@ -158,9 +167,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const traces = clients.map((c) => c.snapshot());
     const dropped = byLabel((await Promise.all(nodes.filter((n) => n.child.alive).map((n) => scrape(n.httpUrl)))).flat(), 'switchyard_envelopes_dropped_total', 'reason');
     const stats: PublishStats = { sent: 0, acked: 0, failed: {} };
+    let ackedAfterFault = 0;
     for (const p of publishers) {
       stats.sent += p.stats.sent;
       stats.acked += p.stats.acked;
+      ackedAfterFault += p.ackedSince(faultOverAt);
       for (const [k, v] of Object.entries(p.stats.failed)) stats.failed[k] = (stats.failed[k] ?? 0) + v;
     }
     const ok = traces.every((t) => t.subscribedNow) && report.clients.every((c) => c.missing === 0 && c.duplicates === 0 && c.outOfOrder === 0 && c.mismatched === 0) && report.totals.conflicts === 0;
@@ -173,7 +184,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       report,
       lines: checker.format(report),
       clients: traces,
-      publishing: stats,
+      publishing: { ...stats, ackedAfterFault },
       effect,
       dropped,
       events,
@@ -181,6 +192,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       timings: { setupMs, publishMs, settleMs: settleTook, totalMs: Date.now() - t0 },
     };
   } finally {
+    stopAt = 0;
     for (const c of clients) c.close();
     await plan?.dispose?.().catch(() => undefined);
     await Promise.all(children.map((c) => c.stop(3000)));

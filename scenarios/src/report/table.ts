@@ -35,7 +35,7 @@ export function details(r: ScenarioResult): string {
   const dropped = Object.entries(r.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `${r.bus}/${r.fault} (run ${r.tag}, room ${r.room}): ${r.ok ? 'pass' : 'FAIL'}${r.settled ? '' : ' (not settled before the deadline)'}`,
-    `  published ${r.publishing.sent}, acked ${r.publishing.acked}${failed ? `, failed: ${failed}` : ''}`,
+    `  published ${r.publishing.sent}, acked ${r.publishing.acked} (${r.publishing.ackedAfterFault} sent after the fault was over)${failed ? `, failed: ${failed}` : ''}`,
     `  fault: ${r.effect.summary}`,
     `  envelopes dropped: ${dropped || 'none'}`,
     ...r.lines.split('\n').map((l) => `  ${l}`),
