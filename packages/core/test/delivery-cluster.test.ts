@@ -65,6 +65,24 @@ describe('rooms with history across nodes', () => {
   });
 });
 
+describe('a message in history is committed', () => {
+  it('a bus that refuses it does not fail the publish; the other node reads it from history once its bus is back', async () => {
+    const hub = new MemoryHub();
+    const a = node(hub, 'a', { bus: new MemoryBus({ hub, bufferSize: 0 }) });
+    const b = node(hub, 'b', { fenceOnBusLoss: false });
+    await Promise.all([a.start(), b.start()]);
+    const got: unknown[] = [];
+    b.on('deliver', (e) => got.push(e.data));
+    await b.followRoom('h');
+    hub.setOnline(false);
+    const r = await a.publish({ kind: 'room', room: 'h' }, 'while the bus was down', { history: true });
+    expect(r.offset).toBe(1);
+    hub.setOnline(true);
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['while the bus was down']);
+  });
+});
+
 describe('replays and losses on the bus', () => {
   it('with a cluster key, a copied envelope put on the bus again is dropped and counted, every time', async () => {
     const hub = new MemoryHub();

@@ -79,7 +79,15 @@ export class MessageRouter {
     const self = this.deps.nodeId;
     const onlyHere = (address.kind === 'node' && address.nodeId === self) || (address.kind === 'connection' && address.nodeId === self);
     if (onlyHere || this.interest.has(topic)) this.deps.receive(envelope);
-    if (!onlyHere) await this.send(topic, envelope);
+    if (onlyHere) return result;
+    if (result.offset === undefined) {
+      await this.send(topic, envelope);
+      return result;
+    }
+    // In history the message is committed: a bus that refuses it now only delays it (the other
+    // nodes find the hole with the next message, or when they check the room, and read it from
+    // history). Failing the publish would make the caller retry, and the message would be there twice.
+    await this.send(topic, envelope).catch((err: unknown) => this.deps.logger.warn({ err, topic, offset: result.offset }, 'bus refused a message already in history; other nodes will read it from there'));
     return result;
   }
 
