@@ -99,7 +99,8 @@ describe('DeliveryChecker', () => {
     const c = acked(5);
     c.subscribed('a', { room: ROOM, offset: 0, epoch: E1 });
     deliver(c, 'a', [1, 2, 3, 2, 4, 5, 5, 5]);
-    expect(one(c)).toMatchObject({ delivered: 5, duplicates: 3, outOfOrder: 0, missing: 0, ok: false });
+    expect(one(c)).toMatchObject({ delivered: 5, duplicates: 3, outOfOrder: 0, missing: 0, ok: false, duplicateIds: ['m2', 'm5', 'm5'] });
+    expect(c.format()).toContain('twice: m2 m5 m5');
     expect(c.summary('a')).toBe('missing 0, duplicates 3, out of order 0, signalled gaps 0');
   });
 
@@ -107,7 +108,8 @@ describe('DeliveryChecker', () => {
     const c = acked(6);
     c.subscribed('a', { room: ROOM, offset: 0, epoch: E1 });
     deliver(c, 'a', [1, 2, 5, 3, 4, 6]);
-    expect(one(c)).toMatchObject({ delivered: 6, missing: 0, duplicates: 0, outOfOrder: 2, ok: false });
+    expect(one(c)).toMatchObject({ delivered: 6, missing: 0, duplicates: 0, outOfOrder: 2, ok: false, outOfOrderIds: ['m3', 'm4'] });
+    expect(c.format()).toContain('late: m3 m4');
   });
 
   it('gaps cover exactly (from, to] of their epoch', () => {

@@ -94,6 +94,9 @@ export interface ClientRoomReport {
   missingRanges: OffsetRange[];
   /** Ids of the first missing messages (at most 20). */
   missingIds: string[];
+  /** Ids of the first messages delivered twice, and of the first delivered out of order (at most 20 each). */
+  duplicateIds: string[];
+  outOfOrderIds: string[];
   /** No missing, duplicated, out-of-order or mismatched message. */
   ok: boolean;
 }
@@ -134,6 +137,8 @@ interface Track {
   delivered: Map<string, DeliveredMessage>;
   duplicates: number;
   outOfOrder: number;
+  duplicateIds: string[];
+  outOfOrderIds: string[];
   /** Highest epoch rank and offset delivered so far. */
   rank: number;
   high: number;
@@ -190,17 +195,23 @@ export class DeliveryChecker {
     const t = this.track(client, m.room);
     if (t.delivered.has(m.id)) {
       t.duplicates++;
+      if (t.duplicateIds.length < MAX_IDS) t.duplicateIds.push(m.id);
       return;
     }
     t.delivered.set(m.id, m);
     if (m.offset === undefined) return;
     const r = rank ?? t.rank;
-    if (r < t.rank) t.outOfOrder++;
+    let late = false;
+    if (r < t.rank) late = true;
     else if (r > t.rank) {
       t.rank = r;
       t.high = m.offset;
-    } else if (m.offset <= t.high) t.outOfOrder++;
+    } else if (m.offset <= t.high) late = true;
     else t.high = m.offset;
+    if (late) {
+      t.outOfOrder++;
+      if (t.outOfOrderIds.length < MAX_IDS) t.outOfOrderIds.push(m.id);
+    }
   }
 
   /** The client was told that messages of `(from, to]` in `epoch` will never come. */
@@ -310,6 +321,8 @@ export class DeliveryChecker {
       unsignalledGaps,
       missingRanges,
       missingIds,
+      duplicateIds: [...t.duplicateIds],
+      outOfOrderIds: [...t.outOfOrderIds],
       ok: missing === 0 && t.duplicates === 0 && t.outOfOrder === 0 && mismatched === 0,
     };
     return report;
@@ -335,7 +348,7 @@ export class DeliveryChecker {
     const key = `${client}\u0000${room}`;
     let t = this.tracks.get(key);
     if (!t) {
-      t = { client, room, start: undefined, delivered: new Map(), duplicates: 0, outOfOrder: 0, rank: -1, high: -Infinity, gaps: [], left: false };
+      t = { client, room, start: undefined, delivered: new Map(), duplicates: 0, outOfOrder: 0, duplicateIds: [], outOfOrderIds: [], rank: -1, high: -Infinity, gaps: [], left: false };
       this.tracks.set(key, t);
     }
     return t;
@@ -371,6 +384,8 @@ function formatClient(c: ClientRoomReport): string {
   if (c.unacked) extra.push(`unacked ${c.unacked}`);
   if (c.mismatched) extra.push(`mismatched ${c.mismatched}`);
   if (c.gaps) extra.push(`gap notices ${c.gaps}`);
+  if (c.duplicateIds.length) extra.push(`twice: ${c.duplicateIds.slice(0, 5).join(' ')}${c.duplicates > 5 ? ' ...' : ''}`);
+  if (c.outOfOrderIds.length) extra.push(`late: ${c.outOfOrderIds.slice(0, 5).join(' ')}${c.outOfOrder > 5 ? ' ...' : ''}`);
   if (c.unsignalledGaps) extra.push(`unsignalled gaps ${c.unsignalledGaps}${c.missingRanges.length ? ` at ${c.missingRanges.slice(0, 5).map(formatRange).join(' ')}${c.unsignalledGaps > 5 ? ' ...' : ''}` : ''}`);
   if (c.left) extra.push('left the room');
   return `${c.client} ${c.room}: ${line(c.missing, c.duplicates, c.outOfOrder, c.signalled)} (${extra.join(', ')})`;
