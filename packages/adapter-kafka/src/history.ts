@@ -81,7 +81,8 @@ export class KafkaHistory implements HistoryStore {
     const kafka = this.kafka as Kafka;
     const clients: Clients = {
       admin: kafka.admin(),
-      producer: kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false }),
+      // idempotent: a produce retried after a lost answer is written once (the broker dedupes by producer id and sequence)
+      producer: kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }),
     };
     try {
       await withTimeout(

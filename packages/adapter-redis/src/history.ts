@@ -16,10 +16,14 @@ const num = (v: Raw): number => Number(str(v));
  * exactly by length on append and by age (entry timestamps, XTRIM MINID) on append and read. The
  * stream's hash holds the last offset and the epoch; a reset (or the hash expiring) starts a new
  * epoch. `gap` is true when the first kept offset is beyond `after + 1` or the epoch changed.
+ * Appends are idempotent per instance (a reconnect resends commands whose reply was lost).
  */
 export class RedisHistory extends RedisPort implements HistoryStore {
   readonly capabilities: HistoryCapabilities = { retentionByLength: true, retentionByAge: true };
   private readonly keys: KeySpace;
+  /** This instance's writer id and append count: a resent append is recognised and not applied twice. */
+  private readonly writer = randomId(9);
+  private appends = 0;
 
   constructor(options: RedisAdapterOptions | RedisAdapterConfig = {}) {
     super(options, 'redis history');
@@ -28,14 +32,17 @@ export class RedisHistory extends RedisPort implements HistoryStore {
 
   async append(stream: string, payload: Uint8Array): Promise<HistoryPosition> {
     const { maxLength, maxAgeMs } = this.cfg.history;
+    const wseq = ++this.appends;
     const r = (await this.op('append', (c) =>
-      HISTORY_APPEND.run(c, [this.keys.stream(stream), this.keys.streamMeta(stream)], [
+      HISTORY_APPEND.run(c, [this.keys.stream(stream), this.keys.streamMeta(stream), this.keys.streamWriter(stream, this.writer)], [
         Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
         maxLength,
         maxAgeMs,
         randomId(6),
+        wseq,
       ]),
     )) as [number, string];
+    if (Number(r[0]) < 0) throw redisError('CONFLICT', `history append to ${stream} was sent again after a lost reply and had already been applied (its offset is no longer known)`);
     return { offset: Number(r[0]), epoch: String(r[1]) };
   }
 

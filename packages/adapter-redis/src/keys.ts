@@ -65,4 +65,9 @@ export class KeySpace {
   streamMeta(name: string): string {
     return `${this.prefix}h:{${name}}:m`;
   }
+
+  /** One writer's last append to the stream, `<writer seq>:<offset>:<epoch>` (PX 60 s): a resent append is not applied twice. */
+  streamWriter(name: string, writer: string): string {
+    return `${this.prefix}h:{${name}}:w:${writer}`;
+  }
 }

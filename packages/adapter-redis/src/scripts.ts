@@ -182,14 +182,29 @@ end
 `;
 
 /**
- * KEYS: stream, meta. ARGV: payload, maxLen, maxAgeMs, newEpoch.
+ * KEYS: stream, meta, writer. ARGV: payload, maxLen, maxAgeMs, newEpoch, writer seq.
  * Allocates the next offset (HINCRBY), XADDs `<offset>-0` with fields t (ms) and d (payload),
  * trims exactly by length and by age. Returns {offset, epoch}.
+ *
+ * Idempotent per writer: the writer key holds `<writer seq>:<offset>:<epoch>` of its last append. A
+ * command sent again after its reply was lost (a reconnect resends what had no answer) finds
+ * its own seq there and gets the same position back; an older seq was applied already and
+ * answers {-1, ''}. Nothing is appended twice.
  */
 export const HISTORY_APPEND = new LuaScript(`${NOW}${TRIM_AGE}${META}
 local maxAge = tonumber(ARGV[3])
+local wseq = tonumber(ARGV[5])
+local last = redis.call('GET', KEYS[3])
+if last then
+  local s1 = string.find(last, ':', 1, true)
+  local s2 = string.find(last, ':', s1 + 1, true)
+  local lseq = tonumber(string.sub(last, 1, s1 - 1))
+  if wseq == lseq then return {tonumber(string.sub(last, s1 + 1, s2 - 1)), string.sub(last, s2 + 1)} end
+  if wseq < lseq then return {-1, ''} end
+end
 local epoch = meta(KEYS[1], KEYS[2], ARGV[4], maxAge)
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+redis.call('SET', KEYS[3], wseq .. ':' .. seq .. ':' .. epoch, 'PX', 60000)
 redis.call('XADD', KEYS[1], 'MAXLEN', '=', ARGV[2], seq .. '-0', 't', now, 'd', ARGV[1])
 trimAge(KEYS[1], maxAge, now)
 if maxAge > 0 then
