@@ -1,5 +1,4 @@
-import { isSwitchyardError, type AdapterEvent, type AdapterObserver } from '@switchyard/core';
-import { bytes, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, CountingObserver, outcome, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus, KafkaHistory } from '../src/index.js';
@@ -13,22 +12,7 @@ const PATIENCE = 30_000;
 /** Codes a call may fail with when its peer is silent: never a hang, never an untyped error. */
 const TYPED = ['TIMEOUT', 'BUS_UNAVAILABLE'];
 
-class Counts implements AdapterObserver {
-  private readonly n = new Map<AdapterEvent, number>();
-  count(_adapter: string, event: AdapterEvent, n = 1): void {
-    this.n.set(event, (this.n.get(event) ?? 0) + n);
-  }
-  get(event: AdapterEvent): number {
-    return this.n.get(event) ?? 0;
-  }
-}
 
-/** The code a call failed with, or 'ok'. */
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => (isSwitchyardError(err) ? err.code : `untyped: ${(err as Error)?.message}`),
-  );
 
 describe.skipIf(!url || !hasJava || !jars)('kafka with a silent broker (a private broker that advertises a TcpProxy)', () => {
   let broker: ProxiedBroker | undefined;
@@ -48,7 +32,7 @@ describe.skipIf(!url || !hasJava || !jars)('kafka with a silent broker (a privat
       requestTimeoutMs: 1000,
       operationTimeoutMs: 3000,
     };
-    const counts = new Counts();
+    const counts = new CountingObserver();
     const bus = new KafkaBus(common);
     const history = new KafkaHistory(common);
     bus.instrument(counts);

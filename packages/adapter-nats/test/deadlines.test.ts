@@ -1,5 +1,4 @@
-import { isSwitchyardError, type AdapterEvent, type AdapterObserver } from '@switchyard/core';
-import { bytes, Closer, makeNode, makeSession, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, Closer, CountingObserver, makeNode, makeSession, outcome, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNatsAdapter, NatsBus } from '../src/index.js';
 import { dropStreams, runId } from './helpers.js';
@@ -18,22 +17,7 @@ const PATIENCE = 15_000;
 /** Codes a call may fail with when its peer is silent: never a hang, never an untyped error. */
 const TYPED = ['TIMEOUT', 'BUS_UNAVAILABLE'];
 
-class Counts implements AdapterObserver {
-  private readonly n = new Map<AdapterEvent, number>();
-  count(_adapter: string, event: AdapterEvent, n = 1): void {
-    this.n.set(event, (this.n.get(event) ?? 0) + n);
-  }
-  get(event: AdapterEvent): number {
-    return this.n.get(event) ?? 0;
-  }
-}
 
-/** The code a call failed with, or 'ok'. */
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => (isSwitchyardError(err) ? err.code : `untyped: ${(err as Error)?.message}`),
-  );
 
 describe.skipIf(!url)('nats adapter with a silent peer (TcpProxy blackhole)', () => {
   const closer = new Closer();
@@ -47,7 +31,7 @@ describe.skipIf(!url)('nats adapter with a silent peer (TcpProxy blackhole)', ()
 
   it('registry, session and history calls reject with a typed error instead of hanging, and work again after pass()', async () => {
     const { proxy, servers } = await startProxy();
-    const counts = new Counts();
+    const counts = new CountingObserver();
     const adapter = createNatsAdapter({ ...quick, servers });
     closer.defer(() => adapter.close());
     closer.defer(() => proxy.close());
@@ -111,7 +95,7 @@ describe.skipIf(!url)('nats adapter with a silent peer (TcpProxy blackhole)', ()
 
   it('the bus leaves connected, comes back after pass(), keeps its subscription and loses no publish silently', async () => {
     const { proxy, servers } = await startProxy();
-    const counts = new Counts();
+    const counts = new CountingObserver();
     const bus = closer.add(new NatsBus({ ...quick, servers }));
     const outside = closer.add(new NatsBus({ ...names, servers: url as string }));
     closer.defer(() => proxy.close());

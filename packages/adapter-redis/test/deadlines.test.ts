@@ -1,5 +1,4 @@
-import { isSwitchyardError, type AdapterEvent, type AdapterObserver } from '@switchyard/core';
-import { bytes, Closer, makeNode, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, Closer, CountingObserver, makeNode, outcome, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -13,22 +12,7 @@ const PATIENCE = 15_000;
 /** Codes a call may fail with when its peer is silent: never a hang, never an untyped error. */
 const TYPED = ['TIMEOUT', 'BUS_UNAVAILABLE'];
 
-class Counts implements AdapterObserver {
-  private readonly n = new Map<AdapterEvent, number>();
-  count(_adapter: string, event: AdapterEvent, n = 1): void {
-    this.n.set(event, (this.n.get(event) ?? 0) + n);
-  }
-  get(event: AdapterEvent): number {
-    return this.n.get(event) ?? 0;
-  }
-}
 
-/** The code a call failed with, or 'ok'. */
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => (isSwitchyardError(err) ? err.code : `untyped: ${(err as Error)?.message}`),
-  );
 
 describe.skipIf(!url)('redis adapter with a silent peer (TcpProxy blackhole)', () => {
   const closer = new Closer();
@@ -54,7 +38,7 @@ describe.skipIf(!url)('redis adapter with a silent peer (TcpProxy blackhole)', (
 
   it('registry, session and history calls reject with a typed error instead of hanging, and work again after pass()', async () => {
     const { proxy, url: via } = await startProxy();
-    const counts = new Counts();
+    const counts = new CountingObserver();
     const registry = closer.add(new RedisRegistry({ ...quick, url: via, registryReconcileMs: 0 }));
     const sessions = closer.add(new RedisSessionStore({ ...quick, url: via }));
     const history = closer.add(new RedisHistory({ ...quick, url: via }));
@@ -105,7 +89,7 @@ describe.skipIf(!url)('redis adapter with a silent peer (TcpProxy blackhole)', (
 
   it('the bus leaves connected, comes back after pass(), restores its subscription and loses no publish silently', async () => {
     const { proxy, url: via } = await startProxy();
-    const counts = new Counts();
+    const counts = new CountingObserver();
     const bus = closer.add(new RedisBus({ ...quick, url: via }));
     const outside = closer.add(new RedisBus({ keyPrefix, url: url as string }));
     closer.defer(async () => proxy.close());

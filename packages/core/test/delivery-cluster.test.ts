@@ -1,39 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCluster, EnvelopeCodec, MemoryBus, MemoryHub, Topics, type ClusterNode, type DeliverEnvelope, type MessageBus } from '../src/index.js';
-import { waitFor } from '../src/testing/index.js';
+import { jitteryBus, waitFor } from '../src/testing/index.js';
 
 const KEY = 'a-very-secret-cluster-key';
 const nodes: ClusterNode[] = [];
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
-
-/**
- * A bus that holds each publish for a random 0-4 ms, keeping its own order: two publishers'
- * messages interleave at random, as they do over a network.
- */
-function jitteryBus(hub: MemoryHub): MessageBus {
-  const bus = new MemoryBus({ hub });
-  const queue: Array<[string, Uint8Array]> = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pump = (): void => {
-    timer = undefined;
-    const next = queue.shift();
-    if (next) void bus.publish(next[0], next[1]);
-    if (queue.length > 0) timer = setTimeout(pump, Math.random() * 4);
-  };
-  return Object.assign(Object.create(bus) as MessageBus, {
-    publish: async (topic: string, payload: Uint8Array) => {
-      queue.push([topic, payload]);
-      timer ??= setTimeout(pump, Math.random() * 4);
-    },
-    close: async () => {
-      clearTimeout(timer);
-      await bus.close();
-    },
-  });
-}
 
 function node(hub: MemoryHub, id: string, extra: Parameters<typeof createCluster>[0] = {}): ClusterNode {
   const n = createCluster({ hub, nodeId: id, heartbeatIntervalMs: 50, nodeTimeoutMs: 3000, history: true, ...extra });

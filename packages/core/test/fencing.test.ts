@@ -1,29 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, EnvelopeCodec, MemoryBus, MemoryHub, MemoryRegistry, Topics, type ClusterNode, type FailoverEnvelope, type NodeRegistry } from '../src/index.js';
-import { waitFor } from '../src/testing/index.js';
+import { createCluster, EnvelopeCodec, MemoryBus, MemoryHub, Topics, type ClusterNode, type FailoverEnvelope } from '../src/index.js';
+import { flakyRegistry, waitFor } from '../src/testing/index.js';
 
 const nodes: ClusterNode[] = [];
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
-
-type Mode = 'ok' | 'hang' | 'fail';
-
-/** A registry whose link can hang (a blackholed connection) or fail (a refused one). */
-function flakyRegistry(hub: MemoryHub): { registry: NodeRegistry; set(mode: Mode): void } {
-  const inner = new MemoryRegistry({ hub });
-  let mode: Mode = 'ok';
-  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
-    (...a: A): Promise<R> => (mode === 'ok' ? fn(...a) : mode === 'hang' ? new Promise<R>(() => undefined) : Promise.reject(new Error('connection refused')));
-  const registry: NodeRegistry = Object.assign(Object.create(inner) as NodeRegistry, {
-    register: wrap(inner.register.bind(inner)),
-    heartbeat: wrap(inner.heartbeat.bind(inner)),
-    list: wrap(inner.list.bind(inner)),
-    acquireLease: wrap(inner.acquireLease.bind(inner)),
-    renewLease: wrap(inner.renewLease.bind(inner)),
-  });
-  return { registry, set: (m) => (mode = m) };
-}
 
 function node(hub: MemoryHub, id: string, extra: Parameters<typeof createCluster>[0] = {}): ClusterNode {
   const n = createCluster({ hub, nodeId: id, url: `ws://127.0.0.1/${id}`, heartbeatIntervalMs: 100, nodeTimeoutMs: 1500, ...extra });

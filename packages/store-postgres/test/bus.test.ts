@@ -1,9 +1,8 @@
-import { Closer, TcpProxy, bytes, rejectsWithCode, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, Closer, CountingObserver, rejectsWithCode, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Names, PostgresBus, type PostgresOptions } from '../src/index.js';
 import { dropSchema, randomSchema, sql } from './helpers.js';
-import { CountingObserver } from './observer.js';
 
 const url = await serviceUrl('postgres');
 const schema = randomSchema('bus');

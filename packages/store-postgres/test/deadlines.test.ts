@@ -1,8 +1,6 @@
-import { isSwitchyardError } from '@switchyard/core';
-import { bytes, Closer, makeNode, makeSession, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, Closer, CountingObserver, makeNode, makeSession, outcome, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPostgresAdapter, PostgresBus, type PostgresOptions } from '../src/index.js';
-import { CountingObserver } from './observer.js';
 import { dropSchema, randomSchema } from './helpers.js';
 
 const url = await serviceUrl('postgres');
@@ -22,12 +20,6 @@ const PATIENCE = 15_000;
 /** Codes a call may fail with when its peer is silent: never a hang, never an untyped error. */
 const TYPED = ['TIMEOUT', 'BUS_UNAVAILABLE'];
 
-/** The code a call failed with, or 'ok'. */
-const outcome = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'ok',
-    (err: unknown) => (isSwitchyardError(err) ? err.code : `untyped: ${(err as Error)?.message}`),
-  );
 
 describe.skipIf(!url)('postgres adapters with a silent peer (TcpProxy blackhole)', () => {
   const closer = new Closer();

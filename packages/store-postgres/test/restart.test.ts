@@ -1,8 +1,7 @@
-import { bytes, makeNode, makeSession, text, unique, waitFor } from '@switchyard/core/testing';
+import { bytes, CountingObserver, makeNode, makeSession, text, unique, waitFor } from '@switchyard/core/testing';
 import type { RegistryEvent } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresAdapter, type PostgresAdapter } from '../src/index.js';
-import { CountingObserver } from './observer.js';
 import { PrivatePostgres, findPgBin } from './private-postgres.js';
 
 const bin = findPgBin();

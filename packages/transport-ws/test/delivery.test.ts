@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCluster, MemoryBus, MemoryHistory, MemoryHub, type MessageBus } from '@switchyard/core';
-import { waitFor } from '@switchyard/core/testing';
+import { deafBus, jitteryBus, waitFor } from '@switchyard/core/testing';
 import WebSocket from 'ws';
 import { createNode, type SwitchyardNode } from '../src/index.js';
 import { createClient, type ClientMessage, type GapInfo, type SwitchyardClient } from '../src/client/index.js';
@@ -14,39 +14,6 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(nodes.splice(0).map((n) => n.close({ graceMs: 0 })));
 });
-
-/** A bus that holds each publish for a random 0-4 ms in its own order: two publishers interleave at random. */
-function jitteryBus(hub: MemoryHub): MessageBus {
-  const bus = new MemoryBus({ hub });
-  const queue: Array<[string, Uint8Array]> = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pump = (): void => {
-    timer = undefined;
-    const next = queue.shift();
-    if (next) void bus.publish(next[0], next[1]);
-    if (queue.length > 0) timer = setTimeout(pump, Math.random() * 4);
-  };
-  return Object.assign(Object.create(bus) as MessageBus, {
-    publish: async (topic: string, payload: Uint8Array) => {
-      queue.push([topic, payload]);
-      timer ??= setTimeout(pump, Math.random() * 4);
-    },
-    close: async () => {
-      clearTimeout(timer);
-      await bus.close();
-    },
-  });
-}
-
-/** A bus whose incoming messages can be swallowed (a subscriber that misses what was published). */
-function deafBus(hub: MemoryHub): { bus: MessageBus; deaf: (on: boolean) => void } {
-  const bus = new MemoryBus({ hub });
-  let deaf = false;
-  const wrapped = Object.assign(Object.create(bus) as MessageBus, {
-    subscribe: (topic: string, handler: (p: Uint8Array, t: string) => void) => bus.subscribe(topic, (p, t) => (deaf ? undefined : handler(p, t))),
-  });
-  return { bus: wrapped, deaf: (on) => (deaf = on) };
-}
 
 async function start(hub: MemoryHub, id: string, extra: Parameters<typeof createCluster>[0] = {}, history = new MemoryHistory({ hub })): Promise<SwitchyardNode> {
   const node = createNode({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, MemoryHub, MemoryRegistry, type NodeRegistry } from '@switchyard/core';
-import { waitFor } from '@switchyard/core/testing';
+import { createCluster, MemoryHub, type NodeRegistry } from '@switchyard/core';
+import { flakyRegistry, waitFor } from '@switchyard/core/testing';
 import WebSocket from 'ws';
 import { createNode, type SwitchyardNode } from '../src/index.js';
 import { createClient, type SwitchyardClient } from '../src/client/index.js';
@@ -12,21 +12,6 @@ afterEach(async () => {
   for (const s of sdks.splice(0)) s.close();
   await Promise.all(nodes.splice(0).map((n) => n.close({ graceMs: 0 })));
 });
-
-/** A registry link that can be blackholed: every call hangs until `heal()`. */
-function blackholable(hub: MemoryHub): { registry: NodeRegistry; cut(): void; heal(): void } {
-  const inner = new MemoryRegistry({ hub });
-  let cut = false;
-  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A): Promise<R> => (cut ? new Promise<R>(() => undefined) : fn(...a));
-  const registry = Object.assign(Object.create(inner) as NodeRegistry, {
-    register: wrap(inner.register.bind(inner)),
-    heartbeat: wrap(inner.heartbeat.bind(inner)),
-    list: wrap(inner.list.bind(inner)),
-    acquireLease: wrap(inner.acquireLease.bind(inner)),
-    renewLease: wrap(inner.renewLease.bind(inner)),
-  });
-  return { registry, cut: () => (cut = true), heal: () => (cut = false) };
-}
 
 async function start(hub: MemoryHub, id: string, registry?: NodeRegistry): Promise<SwitchyardNode> {
   const node = createNode({
@@ -42,7 +27,7 @@ async function start(hub: MemoryHub, id: string, registry?: NodeRegistry): Promi
 describe('a node cut off from the registry', () => {
   it('is not ready at the first failed call, closes its clients with 4011 before it can be declared dead, and they resume on another node', async () => {
     const hub = new MemoryHub();
-    const link = blackholable(hub);
+    const link = flakyRegistry(hub);
     const a = await start(hub, 'a', link.registry);
     const b = await start(hub, 'b');
     await waitFor(() => a.cluster.healthyNodes().length === 2 && b.cluster.healthyNodes().every((n) => n.url !== ''), 5000);
@@ -59,7 +44,7 @@ describe('a node cut off from the registry', () => {
     const events: string[] = [];
     sdk.on('disconnected', (e) => events.push(`client closed ${e.code}`));
     b.cluster.on('node:dead', (n) => events.push(`b declared ${n.id} dead`));
-    link.cut();
+    link.set('hang');
     await waitFor(async () => (await httpGet(a.url, '/ready')).status === 503, 5000);
     await waitFor(() => events.includes('b declared a dead'), 10_000);
     expect(events[0]).toBe('client closed 4011');
@@ -74,7 +59,7 @@ describe('a node cut off from the registry', () => {
     expect(got).toEqual([1, 2, 3, 4]);
     expect(metric(await a.cluster.metricsRegistry.metrics(), 'switchyard_ws_fenced_closes_total')).toBe(1);
 
-    link.heal();
+    link.set('ok');
     await waitFor(async () => (await httpGet(a.url, '/ready')).status === 200, 10_000);
   });
 });

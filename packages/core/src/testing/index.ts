@@ -9,4 +9,5 @@ export { sessionContract, makeSession, type SessionContractOptions } from './ses
 export { Closer, bytes, text, unique, waitFor, sleep, rejectsWithCode } from './helpers.js';
 export { serviceUrl, type ServiceName } from './services.js';
 export { TcpProxy, type ProxyMode, type TcpProxyOptions } from './tcp-proxy.js';
+export { CountingObserver, outcome, jitteryBus, deafBus, flakyRegistry, type LinkMode } from './faults.js';
 export { DeliveryChecker, type AckedMessage, type StartPosition, type DeliveredMessage, type GapNotice, type OffsetRange, type ClientRoomReport, type DeliveryTotals, type DeliveryReport } from './delivery-checker.js';
