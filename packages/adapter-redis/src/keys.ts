@@ -66,7 +66,7 @@ export class KeySpace {
     return `${this.prefix}h:{${name}}:m`;
   }
 
-  /** One writer's last append to the stream, `<writer seq>:<offset>:<epoch>` (PX 60 s): a resent append is not applied twice. */
+  /** One writer's recent appends to the stream, `<writer seq> -> <offset>:<epoch>` and `max` (PX 60 s): a resent append is not applied twice. */
   streamWriter(name: string, writer: string): string {
     return `${this.prefix}h:{${name}}:w:${writer}`;
   }

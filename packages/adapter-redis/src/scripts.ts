@@ -186,25 +186,33 @@ end
  * Allocates the next offset (HINCRBY), XADDs `<offset>-0` with fields t (ms) and d (payload),
  * trims exactly by length and by age. Returns {offset, epoch}.
  *
- * Idempotent per writer: the writer key holds `<writer seq>:<offset>:<epoch>` of its last append. A
- * command sent again after its reply was lost (a reconnect resends what had no answer) finds
- * its own seq there and gets the same position back; an older seq was applied already and
- * answers {-1, ''}. Nothing is appended twice.
+ * Idempotent per writer: the writer hash holds `<writer seq> -> <offset>:<epoch>` for the
+ * writer's recent appends to this stream (at least its last 64; the hash expires 60 s after the
+ * last one) and `max`, its highest seq. A command sent again after its reply was lost (a
+ * reconnect resends what had no answer) finds its seq there and gets the same position back.
+ * A seq at or below `max` that is no longer there was applied long ago: {-1, ''}. Nothing is
+ * appended twice.
  */
 export const HISTORY_APPEND = new LuaScript(`${NOW}${TRIM_AGE}${META}
 local maxAge = tonumber(ARGV[3])
 local wseq = tonumber(ARGV[5])
-local last = redis.call('GET', KEYS[3])
-if last then
-  local s1 = string.find(last, ':', 1, true)
-  local s2 = string.find(last, ':', s1 + 1, true)
-  local lseq = tonumber(string.sub(last, 1, s1 - 1))
-  if wseq == lseq then return {tonumber(string.sub(last, s1 + 1, s2 - 1)), string.sub(last, s2 + 1)} end
-  if wseq < lseq then return {-1, ''} end
+local seen = redis.call('HGET', KEYS[3], ARGV[5])
+if seen then
+  local sep = string.find(seen, ':', 1, true)
+  return {tonumber(string.sub(seen, 1, sep - 1)), string.sub(seen, sep + 1)}
 end
+if wseq <= tonumber(redis.call('HGET', KEYS[3], 'max') or '0') then return {-1, ''} end
 local epoch = meta(KEYS[1], KEYS[2], ARGV[4], maxAge)
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-redis.call('SET', KEYS[3], wseq .. ':' .. seq .. ':' .. epoch, 'PX', 60000)
+redis.call('HSET', KEYS[3], ARGV[5], seq .. ':' .. epoch, 'max', wseq)
+if redis.call('HLEN', KEYS[3]) > 129 then
+  local fields = redis.call('HKEYS', KEYS[3])
+  local nums = {}
+  for _, f in ipairs(fields) do if f ~= 'max' then nums[#nums + 1] = tonumber(f) end end
+  table.sort(nums)
+  for i = 1, #nums - 64 do redis.call('HDEL', KEYS[3], tostring(nums[i])) end
+end
+redis.call('PEXPIRE', KEYS[3], 60000)
 redis.call('XADD', KEYS[1], 'MAXLEN', '=', ARGV[2], seq .. '-0', 't', now, 'd', ARGV[1])
 trimAge(KEYS[1], maxAge, now)
 if maxAge > 0 then

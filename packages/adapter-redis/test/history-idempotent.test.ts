@@ -20,14 +20,21 @@ describe.skipIf(!url)('redis history appends are applied once', () => {
     await redis.connect();
     const s = unique('room');
     const run = (writer: string, wseq: number, payload: string) =>
-      HISTORY_APPEND.run(redis, [keys.stream(s), keys.streamMeta(s), keys.streamWriter(s, writer)], [payload, 100, 0, 'e-new', wseq]) as Promise<[number, string]>;
+      HISTORY_APPEND.run(redis, [keys.stream(s), keys.streamMeta(s), keys.streamWriter(s, writer)], [payload, 1000, 0, 'e-new', wseq]) as Promise<[number, string]>;
     const first = await run('w1', 1, 'one');
     expect(first[0]).toBe(1);
     expect(await run('w1', 1, 'one')).toEqual(first); // the resend
     expect((await run('w2', 1, 'other writer'))[0]).toBe(2);
     expect((await run('w1', 2, 'two'))[0]).toBe(3);
-    // an older command of w1 arriving after a newer one was applied: refused, not appended
-    expect((await run('w1', 1, 'one'))[0]).toBe(-1);
+    // several commands resent after a reconnect: each gets its own position back
+    expect(await run('w1', 1, 'one')).toEqual(first);
+    expect((await run('w1', 2, 'two'))[0]).toBe(3);
     expect(await redis.xlen(keys.stream(s))).toBe(3);
+    // the window keeps a writer's last 64 appends; an older one resent is refused, not appended
+    for (let w = 3; w <= 200; w++) await run('w1', w, `m${w}`);
+    expect(await redis.hlen(keys.streamWriter(s, 'w1'))).toBeLessThanOrEqual(130);
+    expect((await run('w1', 150, 'm150'))[0]).toBe(150 + 1);
+    expect((await run('w1', 5, 'm5'))[0]).toBe(-1);
+    expect(await redis.xlen(keys.stream(s))).toBe(200 + 1);
   });
 });

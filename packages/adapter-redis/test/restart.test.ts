@@ -133,7 +133,8 @@ describe.skipIf(!hasRedisBinaries())('a Redis restart in the middle of traffic (
   it('keeps every acknowledged history append across a crash of an fsync-always Redis', async () => {
     const server = await PrivateRedis.start({ aof: true });
     servers.push(server);
-    const history = closer.add(new RedisHistory({ ...fast, url: server.url, maxRetriesPerRequest: 1000, history: { maxLength: 100_000 } }));
+    // commands wait out the crash (retries, a long deadline); a resend is applied once
+    const history = closer.add(new RedisHistory({ ...fast, url: server.url, maxRetriesPerRequest: 1000, commandTimeoutMs: 60_000, history: { maxLength: 100_000 } }));
     await history.connect();
     const stream = 'room.durable';
     const acked = new Map<number, string>();
