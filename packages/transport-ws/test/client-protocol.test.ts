@@ -285,6 +285,24 @@ describe('client SDK: rooms', () => {
 });
 
 describe('client SDK: reconnecting', () => {
+  it('close() called from a disconnected listener leaves no reconnect timer armed', async () => {
+    const node = await start();
+    const c = client({ url: node.url, reconnect: { baseMs: 20, maxMs: 40, firstRetryMaxMs: 20 } });
+    await c.ready();
+    const closedFromListener = new Promise<void>((resolve) =>
+      c.once('disconnected', () => {
+        c.close();
+        resolve();
+      }),
+    );
+    node.last.terminate();
+    await closedFromListener;
+    expect(c.state).toBe('closed');
+    expect((c as unknown as { retryTimer: unknown }).retryTimer).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200)); // well past any retry delay
+    expect(node.hellos()).toHaveLength(1);
+  });
+
   it('buffers while reconnecting, flushes in order after welcome, and refuses beyond bufferSize', async () => {
     const node = await start();
     const c = client({ url: node.url, bufferSize: 3, reconnect: { baseMs: 200, maxMs: 400, firstRetryMaxMs: 200 } });
