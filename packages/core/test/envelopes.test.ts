@@ -44,6 +44,20 @@ describe('envelope codec', () => {
     expect(b.decode(a.encode(e, 'room.lobby'), 'room.admins')).toMatchObject({ ok: false, reason: 'forged' });
   });
 
+  it('tells its own echoes from the bytes, without decoding: the sender comes first', () => {
+    const a = new EnvelopeCodec({ nodeId: 'node-a', clusterKey: KEY });
+    const ab = new EnvelopeCodec({ nodeId: 'node-ab', clusterKey: KEY });
+    const plain = new EnvelopeCodec({ nodeId: 'node-a' });
+    const mine = a.encode(a.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'all' }, data: { from: 'x' } }), 'all');
+    expect(new TextDecoder().decode(mine)).toMatch(/^SY1\.[A-Za-z0-9_-]+\.\{"from":"node-a",/);
+    expect(a.isOwn(mine)).toBe(true);
+    expect(plain.isOwn(plain.encode(plain.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'all' }, data: 1 }), 'all'))).toBe(true);
+    expect(ab.isOwn(mine)).toBe(false); // a longer id with the same beginning is someone else
+    expect(a.isOwn(ab.encode(ab.build<DeliverEnvelope>({ type: 'deliver', to: { kind: 'all' }, data: 1 }), 'all'))).toBe(false);
+    expect(a.isOwn(enc.encode('garbage'))).toBe(false);
+    expect(a.isOwn(enc.encode('SY1.-.'))).toBe(false);
+  });
+
   it('numbers envelopes per run, and links each to the previous one on the same topic', () => {
     const a = new EnvelopeCodec({ nodeId: 'a', maxTopics: 2 });
     const read = (bytes: Uint8Array, topic: string) => {

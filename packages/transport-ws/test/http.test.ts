@@ -92,6 +92,35 @@ describe('adaptive batching', () => {
   });
 });
 
+describe('room-level batching', () => {
+  it('the messages of a room in one turn go to every member as one frame, encoded once, in order (history and plain rooms)', async () => {
+    nodes.push(...(await startNodes(['a'], { rooms: { history: (r: string) => r.startsWith('h-') } })));
+    const [a] = nodes as [SwitchyardNode];
+    for (const room of ['h-busy', 'busy']) {
+      const members = await Promise.all(Array.from({ length: 10 }, () => TestClient.connect(a.url, { rooms: { [room]: {} } })));
+      for (const m of members) clients.push(m.client);
+      const before = metric(await a.cluster.metricsRegistry.metrics(), 'switchyard_ws_shared_writes_total');
+      const spy = vi.spyOn(Buffer, 'from');
+      try {
+        // one turn: 30 sends (the history appends resolve together, in one later turn)
+        await Promise.all(Array.from({ length: 30 }, (_, i) => a.to(room).send('m', i)));
+        for (const m of members) await m.client.waitMsgs(30);
+      } finally {
+        spy.mockRestore();
+      }
+      for (const m of members) {
+        expect(m.client.msgs.map((x) => x.data)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+        // a few frames for 30 messages, not 30
+        expect(m.client.frames.filter((f) => f.t === 'msg' || f.t === 'batch').length).toBeLessThan(10);
+      }
+      const shared = metric(await a.cluster.metricsRegistry.metrics(), 'switchyard_ws_shared_writes_total') - before;
+      expect(shared).toBeGreaterThanOrEqual(10);
+      // the batch frames were encoded per batch, not per socket
+      expect(spy.mock.calls.filter((c) => typeof c[0] === 'string' && String(c[0]).includes('"t":"batch"')).length).toBeLessThanOrEqual(shared / 10);
+    }
+  });
+});
+
 describe('fan-out', () => {
   it('encodes a message once per node, not once per socket', async () => {
     nodes.push(...(await startNodes(['a'])));

@@ -48,10 +48,13 @@ export class EnvelopeCodec {
   private seq = 0;
   /** Last sequence number sent per topic, least recently used first. */
   private readonly lastOnTopic = new Map<string, number>();
+  /** `{"from":"<this sender>",` as bytes. */
+  private readonly ownPrefix: Uint8Array;
 
   constructor(private readonly options: EnvelopeCodecOptions) {
     this.key = options.clusterKey ? Buffer.from(options.clusterKey, 'utf8') : undefined;
     this.caps = [...new Set([...CORE_CAPABILITIES, ...(options.capabilities ?? [])])];
+    this.ownPrefix = encoder.encode(`{"from":${JSON.stringify(options.nodeId)},`);
   }
 
   get signing(): boolean {
@@ -60,14 +63,34 @@ export class EnvelopeCodec {
 
   /** Complete an envelope with version, id, sender and time. */
   build<T extends Envelope>(input: EnvelopeInput<T>): T {
+    // `from` first: encoded, the sender is readable at a fixed place without parsing (see `isOwn`)
     return {
+      from: this.options.nodeId,
       ...input,
       v: PROTOCOL_VERSION,
       id: input.id ?? nextId(),
-      from: this.options.nodeId,
       caps: this.caps,
       ts: Date.now(),
     } as unknown as T;
+  }
+
+  /**
+   * True when `bytes` is an envelope this sender encoded (its own echo from the bus), told from
+   * the framing and the first JSON field without decoding or verifying anything: a node drops
+   * its own echoes at the cost of a few byte comparisons. (A forged envelope claiming to be from
+   * this node is dropped too, which is what decoding it would have done.)
+   */
+  isOwn(bytes: Uint8Array): boolean {
+    const prefix = this.ownPrefix;
+    // SY<version>.<signature or ->.<json>: find the second dot
+    let dots = 0;
+    let i = 2;
+    for (; i < bytes.length && i < 128; i++) if (bytes[i] === 0x2e && ++dots === 2) break;
+    if (dots < 2) return false;
+    const start = i + 1;
+    if (bytes.length < start + prefix.length) return false;
+    for (let k = 0; k < prefix.length; k++) if (bytes[start + k] !== prefix[k]) return false;
+    return true;
   }
 
   /** Frame `envelope` for `topic`, with the next sequence number of this run. */

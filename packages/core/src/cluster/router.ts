@@ -119,6 +119,8 @@ export class MessageRouter {
   }
 
   private onBusMessage(payload: Uint8Array, topic: string): void {
+    // our own publish coming back: handed to local listeners when published; skipped before decoding
+    if (this.deps.codec.isOwn(payload)) return;
     const decoded = this.deps.codec.decode(payload, topic);
     if (!decoded.ok) return this.drop(decoded.reason, decoded.detail);
     const envelope = decoded.envelope;

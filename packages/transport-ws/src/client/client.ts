@@ -584,7 +584,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
       this.attempt++;
     }
     this.emit('disconnected', { code, reason, willReconnect: true, delayMs: delay });
-    if (this._state === 'closed') return; // a listener closed the client: no reconnect, no timer
+    if ((this._state as ConnectionState) === 'closed') return; // a listener closed the client: no reconnect, no timer
     if (this._state === 'connected') this.setState('reconnecting');
     this.o.logger?.debug({ code, reason, delay, url: this.nextUrl }, 'switchyard client: reconnecting');
     clearTimeout(this.retryTimer);

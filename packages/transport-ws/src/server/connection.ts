@@ -6,8 +6,8 @@ import type { Batcher, Flushable } from './batcher.js';
 import { CloseCode, fitReason } from './close-codes.js';
 import type { TransportMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
-import type { RoomFrame } from './room-frame.js';
-import { SendQueue } from './send-queue.js';
+import type { PlainFrame, RoomFrame } from './room-frame.js';
+import { SendQueue, type Outgoing, type SharedFrame } from './send-queue.js';
 
 /** Acknowledge a client `msg` that carried an `id`: the result goes back in an `ack` frame. */
 export type Ack = (result?: unknown) => void;
@@ -46,6 +46,9 @@ export interface RoomGapNotice {
 }
 
 type Held = { frame: RoomFrame } | { gap: RoomGapNotice };
+
+/** Options of a shared Buffer send: a text frame. */
+const TEXT = { binary: false } as const;
 
 /**
  * One client socket on this node. The application sees `id`, `userId`, `sessionId`, `data`,
@@ -169,7 +172,9 @@ export class Connection implements Flushable {
       return;
     }
     if (!this.held && this.inflight === 0 && this.queue.length === 0 && this.ws.bufferedAmount < this.host.options.sendQueue.highWaterBytes) {
-      this.host.metrics.sent.inc();
+      const hot = this.host.metrics.hot;
+      hot.sent++;
+      hot.frames++;
       this.write(frame);
       return;
     }
@@ -238,6 +243,39 @@ export class Connection implements Flushable {
     c.epoch = g.epoch;
   }
 
+  /**
+   * Take a room's batch (`items`, in order) as the one frame every member gets, when this
+   * socket's stream goes on exactly where the batch starts: welcomed, not replaying the room,
+   * and, for a room with history, its last offset is the one the first message follows.
+   * Returns false (nothing done) when it cannot: the caller then delivers the messages one by one.
+   */
+  takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: () => SharedFrame): boolean {
+    if (this.state !== 'open' || this.held) return false;
+    if (room !== undefined && this.replaying.has(room)) return false;
+    const first = items[0];
+    if (first && 'offset' in first) {
+      const c = this.cursors.get(room as string);
+      if (!c?.history || c.epoch !== first.epoch || c.offset !== c.sent || first.prev !== c.offset) return false;
+      c.offset = c.sent = (items[items.length - 1] as RoomFrame).offset;
+    }
+    this.sendShared(frame());
+    return true;
+  }
+
+  /** Write a shared frame now when nothing waits before it, else queue a reference to it. */
+  private sendShared(f: SharedFrame): void {
+    const { sendQueue } = this.host.options;
+    if (this.queue.length === 0 && this.ws.bufferedAmount < sendQueue.highWaterBytes) {
+      this.host.metrics.sharedWrites(1, f.count);
+      this.write(f.buf);
+      return;
+    }
+    const r = this.queue.push(f, 'normal');
+    if (r === 'dropped_low') this.host.metrics.dropped.inc({ reason: 'queue_full' });
+    else if (r === 'overflow') return this.slowConsumer();
+    this.host.batcher.schedule(this);
+  }
+
   /** End a room's replay: write what arrived meanwhile and was not replayed. */
   endReplay(room: string): void {
     const held = this.replaying.get(room);
@@ -273,23 +311,29 @@ export class Connection implements Flushable {
     return this.queue.length > 0;
   }
 
-  private writeBatch(frames: string[]): void {
-    const m = this.host.metrics;
-    // Protocol frames (ack, ping...) travel alone; consecutive msg frames share one batch.
+  private writeBatch(frames: Outgoing[]): void {
+    const hot = this.host.metrics.hot;
+    // Protocol frames (ack, ping...) travel alone; consecutive msg frames share one batch; a
+    // shared room batch is written as it is.
     let run: string[] = [];
     const out = () => {
       if (run.length === 0) return;
-      m.sent.inc(run.length);
+      hot.sent += run.length;
+      hot.frames++;
       if (run.length === 1) this.write(run[0] as string);
       else {
-        m.batches.inc();
-        m.batchedMessages.inc(run.length);
+        hot.batches++;
+        hot.batched += run.length;
         this.write(encodeBatch(run));
       }
       run = [];
     };
     for (const f of frames) {
-      if (f.startsWith('{"t":"msg"')) run.push(f);
+      if (typeof f !== 'string') {
+        out();
+        this.host.metrics.sharedWrites(1, f.count);
+        this.write(f.buf);
+      } else if (f.startsWith('{"t":"msg"')) run.push(f);
       else {
         out();
         this.write(f);
@@ -298,13 +342,15 @@ export class Connection implements Flushable {
     out();
   }
 
-  private write(data: string): void {
+  /** Send a text frame (a shared Buffer is written as it is: ws frames it without copying it). */
+  private write(data: string | Buffer): void {
     this.inflight++;
     const t = this.deflateThreshold;
-    if (t === undefined) return this.ws.send(data, this.onWritten);
+    if (t === undefined) return typeof data === 'string' ? this.ws.send(data, this.onWritten) : this.ws.send(data, TEXT, this.onWritten);
     // ws applies its threshold only without context takeover; decide per message here
     const n = data.length;
-    this.ws.send(data, { compress: n >= t || (n * 3 >= t && Buffer.byteLength(data) >= t) }, this.onWritten);
+    const compress = typeof data === 'string' ? n >= t || (n * 3 >= t && Buffer.byteLength(data) >= t) : n >= t;
+    this.ws.send(data, { binary: false, compress }, this.onWritten);
   }
 
   private readonly onWritten = (): void => {

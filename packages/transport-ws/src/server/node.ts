@@ -16,7 +16,8 @@ import {
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
 import { encodeGap, encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
-import { RoomFrame } from './room-frame.js';
+import { PlainFrame, RoomFrame } from './room-frame.js';
+import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
 import { wsError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -58,6 +59,8 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
   readonly logger: Logger;
   readonly metrics: TransportMetrics;
   readonly batcher: Batcher;
+  /** Room-level batching: a room's messages of one turn, encoded once for every member. */
+  private readonly roomBatcher: RoomBatcher;
   /** @internal open (welcomed) connections and their rooms and users. */
   readonly index: LocalIndex;
   /** @internal every socket, welcomed or not. */
@@ -86,6 +89,10 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     this.logger = childLogger(this.options.logger ?? this.cluster.logger ?? noopLogger, { component: 'transport-ws' });
     this.metrics = new TransportMetrics(this.cluster.metricsRegistry);
     this.batcher = new Batcher(this.options.batch.maxDelayMs);
+    this.roomBatcher = new RoomBatcher({
+      maxMessages: this.options.batch.maxMessages,
+      targets: (key) => (key === EVERYONE ? this.index.connections.values() : this.index.inRoom(key)),
+    });
     this.index = new LocalIndex(this.cluster);
     this.ipLimiter = new IpLimiter(this.options.maxConnectionsPerIp);
     this.heartbeat = new Heartbeat(this);
@@ -281,26 +288,23 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     const priority: Priority = m.p === 'high' || m.p === 'low' ? m.p : 'normal';
     const except = env.except?.length ? new Set(env.except) : undefined;
     const to = env.to;
+    // Rooms and everyone: gathered per turn, encoded once per batch, the same bytes to every member.
     if (to.kind === 'room') {
-      if (env.offset !== undefined && env.epoch !== undefined) {
-        // a room with history, in offset order from core: each socket chains it on what it was sent
-        const rf = new RoomFrame(m, to.room, env.offset, env.epoch, env.prev ?? env.offset - 1, priority, env.except);
-        for (const c of this.index.inRoom(to.room)) c.deliverRoom(to.room, rf);
-        return;
-      }
-      let frame: string | undefined;
-      for (const c of this.index.inRoom(to.room)) {
-        if (except?.has(c.id)) continue;
-        frame ??= encodeMsg(m, to.room);
-        c.deliver(frame, priority);
-      }
+      if (!this.index.hasRoom(to.room)) return;
+      const item =
+        env.offset !== undefined && env.epoch !== undefined
+          ? // a room with history, in offset order from core: each socket chains it on what it was sent
+            new RoomFrame(m, to.room, env.offset, env.epoch, env.prev ?? env.offset - 1, priority, env.except)
+          : new PlainFrame(m, to.room, priority, env.except);
+      this.roomBatcher.add(to.room, item);
+      return;
+    }
+    if (to.kind === 'all') {
+      if (this.index.size > 0) this.roomBatcher.add(EVERYONE, new PlainFrame(m, undefined, priority, env.except));
       return;
     }
     let targets: Iterable<Connection>;
     switch (to.kind) {
-      case 'all':
-        targets = this.index.connections.values();
-        break;
       case 'node':
         if (to.nodeId !== this.id) return;
         targets = this.index.connections.values();
@@ -325,7 +329,8 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
 
   /** Core could not get some messages of a room with history: tell its sockets. */
   private readonly onRoomGap = (gap: RoomGap): void => {
-    for (const c of this.index.inRoom(gap.room)) c.gapRoom(gap.room, { epoch: gap.epoch, from: gap.from, to: gap.to, reason: gap.reason });
+    // in its place among the room's messages of this turn
+    this.roomBatcher.add(gap.room, new GapItem(gap.room, { epoch: gap.epoch, from: gap.from, to: gap.to, reason: gap.reason }));
   };
 
   /** An envelope of a room without history never arrived: its sockets hear that something was lost. */
@@ -470,6 +475,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     for (const c of this.sockets) c.terminate();
     this.heartbeat.stop();
     this.batcher.stop();
+    this.roomBatcher.stop();
     for (const u of this.unsubscribe.splice(0)) u();
     await Promise.all([...this.index.connections.values()].map((c) => this.index.removeConnection(c)));
     await this.cluster.stop().catch((err: unknown) => this.logger.warn({ err }, 'cluster stop failed'));

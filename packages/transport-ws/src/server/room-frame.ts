@@ -30,3 +30,23 @@ export class RoomFrame {
     return this.except !== undefined && this.except.includes(connectionId);
   }
 }
+
+/** A message for many sockets without offsets (a room without history, or everyone): encoded once, on first use. */
+export class PlainFrame {
+  private encoded: string | undefined;
+
+  constructor(
+    readonly message: WireMessage,
+    readonly room: string | undefined,
+    readonly priority: Priority,
+    readonly except: readonly string[] | undefined,
+  ) {}
+
+  get frame(): string {
+    return (this.encoded ??= encodeMsg(this.message, this.room));
+  }
+
+  excludes(connectionId: string): boolean {
+    return this.except !== undefined && this.except.includes(connectionId);
+  }
+}

@@ -76,6 +76,11 @@ export class LocalIndex {
     return ordered ? this.cluster.unfollowRoom(room) : this.cluster.release(Topics.room(room));
   }
 
+  /** True while some local connection is in `room`. */
+  hasRoom(room: string): boolean {
+    return this.rooms.has(room);
+  }
+
   inRoom(room: string): Iterable<Connection> {
     return this.rooms.get(room) ?? [];
   }

@@ -1,0 +1,121 @@
+import { encodeBatch } from '../protocol/frames.js';
+import type { Connection, RoomGapNotice } from './connection.js';
+import { RoomFrame, type PlainFrame } from './room-frame.js';
+import type { SharedFrame } from './send-queue.js';
+
+/** The key of the broadcast-to-everyone batch (room names never start with `*`). */
+export const EVERYONE = '*';
+
+/** A gap notice of a room with history, kept in its place among the room's messages. */
+export class GapItem {
+  constructor(
+    readonly room: string,
+    readonly gap: RoomGapNotice,
+  ) {}
+}
+
+type Item = RoomFrame | PlainFrame | GapItem;
+
+/** The messages of one room (or of everyone) gathered in one event-loop turn. */
+class Pending {
+  readonly items: Item[] = [];
+  /** Connection ids some message of the batch leaves out. */
+  excluded: Set<string> | undefined;
+  /**
+   * One frame can serve every socket: the messages are all of normal priority, of one kind and
+   * one epoch, with no gap notice among them (else sockets take them one by one).
+   */
+  shareable = true;
+  private shared: SharedFrame | undefined;
+
+  constructor(readonly key: string) {}
+
+  add(item: Item): void {
+    const first = this.items[0];
+    this.items.push(item);
+    if (item instanceof GapItem) {
+      this.shareable = false;
+      return;
+    }
+    if (item.priority !== 'normal') this.shareable = false;
+    if (first && (first.constructor !== item.constructor || (item instanceof RoomFrame && (first as RoomFrame).epoch !== item.epoch))) this.shareable = false;
+    if (item.except?.length) for (const id of item.except) (this.excluded ??= new Set()).add(id);
+  }
+
+  /** The batch as one encoded frame (a `msg`, or a `batch` of them), made once for every socket. */
+  frame(): SharedFrame {
+    if (this.shared) return this.shared;
+    const texts: string[] = [];
+    let prev: number | undefined;
+    for (const it of this.items) {
+      if (it instanceof RoomFrame) {
+        texts.push(it.frameAfter(prev ?? it.prev));
+        prev = it.offset;
+      } else if (!(it instanceof GapItem)) texts.push(it.frame);
+    }
+    const text = texts.length === 1 ? (texts[0] as string) : encodeBatch(texts);
+    this.shared = { buf: Buffer.from(text, 'utf8'), count: texts.length };
+    return this.shared;
+  }
+}
+
+export interface RoomBatcherHost {  /** Local members of a room, or every open connection for `EVERYONE`. */
+  targets(key: string): Iterable<Connection>;
+  /** Most messages in one batch. */
+  readonly maxMessages: number;
+}
+
+/**
+ * Room-level batching: the messages for one room (or for everyone) that reach this node in one
+ * event-loop turn are serialised once, into one frame, and the same bytes go to every local
+ * member whose stream they continue: a busy room costs one encoding and one write per socket
+ * per turn, not per message. An idle room still sends at once (at the end of the current turn).
+ * A socket that cannot take the shared frame (still in its hello, replaying the room, left out
+ * by `except`, or whose own stream diverged) gets the messages one by one, as before.
+ */
+export class RoomBatcher {
+  private readonly pending = new Map<string, Pending>();
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private stopped = false;
+
+  constructor(private readonly host: RoomBatcherHost) {}
+
+  add(key: string, item: Item): void {
+    if (this.stopped) return;
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = new Pending(key)));
+    p.add(item);
+    if (p.items.length >= this.host.maxMessages) {
+      this.pending.delete(key);
+      this.deliver(p);
+      return;
+    }
+    this.immediate ??= setImmediate(this.flush);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.pending.clear();
+  }
+
+  private readonly flush = (): void => {
+    this.immediate = undefined;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of batches) this.deliver(p);
+  };
+
+  private deliver(p: Pending): void {
+    const room = p.key === EVERYONE ? undefined : p.key;
+    for (const c of this.host.targets(p.key)) {
+      if (p.shareable && !p.excluded?.has(c.id) && c.takeShared(room, p.items as Array<RoomFrame | PlainFrame>, () => p.frame())) continue;
+      for (const it of p.items) {
+        if (it instanceof RoomFrame) c.deliverRoom(it.room, it);
+        else if (it instanceof GapItem) c.gapRoom(it.room, it.gap);
+        else if (!it.excludes(c.id)) c.deliver(it.frame, it.priority);
+      }
+    }
+  }
+}
