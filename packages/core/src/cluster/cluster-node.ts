@@ -94,6 +94,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private ticking = false;
+  private beating = false;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     super();
@@ -406,16 +407,26 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     }
   }
 
+  /**
+   * One heartbeat interval: the heartbeat on its own (a slow listing or lease call never delays
+   * it: the fence counts from heartbeats), then reconcile and coordinate. Neither overlaps itself.
+   */
   private async tick(): Promise<void> {
-    if (this.ticking || this._phase !== 'running') return;
-    this.ticking = true;
-    try {
-      await this.heartbeat();
-      await this.reconcile();
-      await this.coordinate();
-    } finally {
-      this.ticking = false;
+    if (this._phase !== 'running') return;
+    const work: Array<Promise<void>> = [];
+    if (!this.beating) {
+      this.beating = true;
+      work.push(this.heartbeat().finally(() => (this.beating = false)));
     }
+    if (!this.ticking) {
+      this.ticking = true;
+      work.push(
+        this.reconcile()
+          .then(() => this.coordinate())
+          .finally(() => (this.ticking = false)),
+      );
+    }
+    await Promise.all(work);
   }
 
   private onRegistryEvent(e: RegistryEvent): void {

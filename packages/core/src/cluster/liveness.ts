@@ -69,10 +69,28 @@ export class Liveness {
     if (this.stopped) return;
     this.registryUp = true;
     this.lastOkSentAt = Math.max(this.lastOkSentAt, sentAt);
-    clearTimeout(this.fenceTimer);
-    const wait = sentAt + this.options.fenceAfterMs - performance.now();
-    this.fenceTimer = setTimeout(() => this.fence('registry'), Math.max(0, wait));
+    this.armFence();
     this.maybeUnfence();
+  }
+
+  /**
+   * Fence `fenceAfterMs` after the last good heartbeat was sent. The decision is taken in the
+   * check phase of the event loop (setImmediate), after the I/O of that turn: when the loop was
+   * stalled (a burst of work), a heartbeat answer that arrived meanwhile is read first, and
+   * counts, rather than the node fencing itself on a timer that merely ran late.
+   */
+  private armFence(): void {
+    clearTimeout(this.fenceTimer);
+    const wait = this.lastOkSentAt + this.options.fenceAfterMs - performance.now();
+    this.fenceTimer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (this.stopped) return;
+          if (performance.now() - this.lastOkSentAt >= this.options.fenceAfterMs) this.fence('registry');
+          else this.armFence();
+        }),
+      Math.max(0, wait),
+    );
   }
 
   /** A registry call failed or did not answer in time. */

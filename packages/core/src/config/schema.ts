@@ -75,12 +75,12 @@ export const clusterConfigSchema = z
     /** Dead nodes stay listed (state dead) for this long. */
     tombstoneMs: z.number().int().min(0).default(60_000),
     leaseTtlMs: z.number().int().min(30).optional(),
-    /** Deadline of each registry call (heartbeat, list, lease), ms; a call that does not answer is a failure. Default: max(heartbeatIntervalMs, nodeTimeoutMs / 4). */
+    /** Deadline of each registry call (heartbeat, list, lease), ms; a call that does not answer is a failure. Default: max(heartbeatIntervalMs, nodeTimeoutMs / 3). */
     registryTimeoutMs: z.number().int().min(1).optional(),
     /**
      * With no successful heartbeat for this long, the node fences itself (closes its clients, refuses
      * new ones) so that it has stopped serving before the others may declare it dead, ms. Must be below
-     * nodeTimeoutMs. Default: nodeTimeoutMs - max(2 * heartbeatIntervalMs, nodeTimeoutMs / 3).
+     * nodeTimeoutMs. Default: nodeTimeoutMs - max(heartbeatIntervalMs, nodeTimeoutMs / 5).
      */
     fenceAfterMs: z.number().int().min(1).optional(),
     /** Fence also when the bus has been down for fenceAfterMs (its clients then move to nodes that have the bus). */
@@ -113,8 +113,8 @@ export const clusterConfigSchema = z
 
 /** The registry call deadline and the fence delay a configuration implies. */
 export function livenessTimes(c: Pick<ClusterConfig, 'heartbeatIntervalMs' | 'nodeTimeoutMs' | 'registryTimeoutMs' | 'fenceAfterMs'>): { registryTimeoutMs: number; fenceAfterMs: number } {
-  const registryTimeoutMs = c.registryTimeoutMs ?? Math.max(c.heartbeatIntervalMs, Math.floor(c.nodeTimeoutMs / 4));
-  const fenceAfterMs = c.fenceAfterMs ?? Math.max(1, c.nodeTimeoutMs - Math.max(2 * c.heartbeatIntervalMs, Math.ceil(c.nodeTimeoutMs / 3)));
+  const registryTimeoutMs = c.registryTimeoutMs ?? Math.max(c.heartbeatIntervalMs, Math.floor(c.nodeTimeoutMs / 3));
+  const fenceAfterMs = c.fenceAfterMs ?? Math.max(1, c.nodeTimeoutMs - Math.max(c.heartbeatIntervalMs, Math.ceil(c.nodeTimeoutMs / 5)));
   return { registryTimeoutMs, fenceAfterMs };
 }
 
