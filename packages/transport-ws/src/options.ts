@@ -107,6 +107,10 @@ export const jwtOptionsSchema = z
     algorithms: z.array(z.string()).optional(),
     /** Allowed clock skew, seconds. */
     clockToleranceSec: z.number().min(0).default(5),
+    /** Verified tokens remembered (a reconnect storm checks each token's signature once); 0 turns it off. */
+    cacheSize: z.number().int().min(0).default(10_000),
+    /** How long a verified token is remembered, ms (never past its `exp`); a key removed from the JWKS stops being trusted within this time. */
+    cacheTtlMs: z.number().int().min(0).default(60_000),
   })
   .refine((o) => (o.secret === undefined) !== (o.jwksUrl === undefined), { message: 'give exactly one of secret or jwksUrl', path: ['secret'] });
 

@@ -47,15 +47,50 @@ export function jwtAuth(options: JwtOptionsInput): AuthenticateHook {
     ...(o.audience !== undefined ? { audience: o.audience } : {}),
     ...(o.algorithms ? { algorithms: o.algorithms } : o.secret !== undefined ? { algorithms: ['HS256', 'HS384', 'HS512'] } : {}),
   };
+  const cache = new VerifiedTokens(o.cacheSize, o.cacheTtlMs);
   return async ({ token }) => {
     if (!token) return null;
-    let payload: JWTPayload;
-    try {
-      payload = (typeof key === 'function' ? await jwtVerify(token, key, verify) : await jwtVerify(token, key, verify)).payload;
-    } catch {
-      return null;
+    let payload = cache.get(token);
+    if (!payload) {
+      try {
+        payload = (typeof key === 'function' ? await jwtVerify(token, key, verify) : await jwtVerify(token, key, verify)).payload;
+      } catch {
+        return null;
+      }
+      cache.set(token, payload);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) return null;
     return { userId: payload.sub, data: { claims: payload } };
   };
+}
+
+/**
+ * Tokens verified lately, so that a reconnect storm (the clients of a dead node arriving at
+ * once, each with the token it had) costs one signature check per token, not one per attempt.
+ * An entry lives at most `ttlMs` and never past the token's own `exp`; the least recently used
+ * goes first beyond `size` entries (0 turns the cache off).
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { payload: JWTPayload; until: number }>();
+
+  constructor(
+    private readonly size: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(token: string): JWTPayload | undefined {
+    const e = this.entries.get(token);
+    if (!e) return undefined;
+    this.entries.delete(token);
+    if (Date.now() >= e.until) return undefined;
+    this.entries.set(token, e);
+    return e.payload;
+  }
+
+  set(token: string, payload: JWTPayload): void {
+    if (this.size <= 0) return;
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+    this.entries.set(token, { payload, until: Math.min(Date.now() + this.ttlMs, exp) });
+    if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value as string);
+  }
 }

@@ -59,6 +59,8 @@ export class Connection implements Flushable {
   userId: string | undefined;
   /** Session id (set at the hello). */
   sessionId = '';
+  /** The last session-store write for this connection: later ones are chained after it, so they land in order. */
+  sessionWrite: Promise<unknown> = Promise.resolve();
   /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here. */
   data: Record<string, unknown> = {};
   /** `hello.params` the client sent. */

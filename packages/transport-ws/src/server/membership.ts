@@ -76,8 +76,10 @@ export async function joinRoom(node: SwitchyardNode, conn: Connection, room: str
     node.logger.warn({ err, room }, 'history unavailable for a join');
     return { state: { ...stateOf(room, cursor), recovered: false, gap: from?.offset !== undefined }, replay: release };
   } finally {
+    // (during the hello there is no session id yet: the session is written once, with its rooms)
     if (conn.sessionId && conn.cursors.get(room) === cursor) {
-      void node.cluster.sessions.setRoom(conn.sessionId, room, { offset: Math.max(0, cursor.offset), epoch: cursor.epoch }).catch(() => undefined);
+      const sessionId = conn.sessionId;
+      conn.sessionWrite = conn.sessionWrite.then(() => node.cluster.sessions.setRoom(sessionId, room, { offset: Math.max(0, cursor.offset), epoch: cursor.epoch })).catch(() => undefined);
     }
   }
 }
@@ -190,5 +192,9 @@ export async function leaveRoom(node: SwitchyardNode, conn: Connection, room: st
   conn.cursors.delete(room);
   conn.replaying.delete(room);
   await node.index.leave(conn, room, c.history);
-  if (conn.sessionId) await node.cluster.sessions.removeRoom(conn.sessionId, room).catch(() => undefined);
+  if (conn.sessionId) {
+    const sessionId = conn.sessionId;
+    conn.sessionWrite = conn.sessionWrite.then(() => node.cluster.sessions.removeRoom(sessionId, room)).catch(() => undefined);
+    await conn.sessionWrite;
+  }
 }
