@@ -92,7 +92,9 @@ export async function joinRoom(node: SwitchyardNode, conn: Connection, room: str
  */
 async function replayAfter(node: SwitchyardNode, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
   const after = from.offset as number;
-  const r = await readAfter(node, node.streamOf(room), after, from.epoch, node.options.maxReplay);
+  const stream = node.streamOf(room);
+  const max = node.options.maxReplay;
+  const r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(node, stream, after, from.epoch, max));
   const sameEpoch = from.epoch === undefined || from.epoch === r.epoch;
   const gaps: RoomGapNotice[] = [];
   if (sameEpoch && after > r.top) {
@@ -115,7 +117,7 @@ async function replayAfter(node: SwitchyardNode, conn: Connection, room: string,
   const frames: RoomFrame[] = [];
   let prev = Math.max(base, first - 1);
   for (const e of r.entries) {
-    const f = toFrame(room, e, r.epoch, prev);
+    const f = node.replays.frame(room, r.epoch, e, prev, () => toFrame(room, e, r.epoch, prev));
     prev = e.offset;
     if (f) frames.push(f);
     else gaps.push({ epoch: r.epoch, from: e.offset - 1, to: e.offset, reason: 'malformed' });

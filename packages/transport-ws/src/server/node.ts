@@ -18,6 +18,7 @@ import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../op
 import { encodeGap, encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
 import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
+import { ReplayCache } from './replay-cache.js';
 import { wsError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -59,6 +60,8 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
   readonly logger: Logger;
   readonly metrics: TransportMetrics;
   readonly batcher: Batcher;
+  /** @internal what replays share: coalesced history reads, entries encoded once */
+  readonly replays = new ReplayCache();
   /** Room-level batching: a room's messages of one turn, encoded once for every member. */
   private readonly roomBatcher: RoomBatcher;
   /** @internal open (welcomed) connections and their rooms and users. */
