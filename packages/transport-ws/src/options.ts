@@ -38,6 +38,8 @@ export const nodeOptionsSchema = z
      * and create it with `connectionsCheckingInterval` (see the README).
      */
     headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Keep the upgrade request on `conn.request` for the connection's life (default: released after the `connection` event, about 1 KB per connection). */
+    keepRequest: z.boolean().default(false),
     /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
     maxFrameDepth: z.number().int().min(4).max(1000).default(64),
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */

@@ -47,6 +47,9 @@ export interface RoomGapNotice {
 
 type Held = { frame: RoomFrame } | { gap: RoomGapNotice };
 
+const SETTLED: Promise<unknown> = Promise.resolve();
+const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** Options of a shared Buffer send: a text frame. */
 const TEXT = { binary: false } as const;
 
@@ -60,19 +63,17 @@ export class Connection implements Flushable {
   /** Session id (set at the hello). */
   sessionId = '';
   /** The last session-store write for this connection: later ones are chained after it, so they land in order. */
-  sessionWrite: Promise<unknown> = Promise.resolve();
-  /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here. */
-  data: Record<string, unknown> = {};
-  /** `hello.params` the client sent. */
-  params: Record<string, unknown> = {};
+  sessionWrite: Promise<unknown> = SETTLED;
+  /** `hello.params` the client sent (a shared empty object when it sent none). */
+  params: Readonly<Record<string, unknown>> = NO_PARAMS;
+  private _data: Record<string, unknown> | undefined;
+  private _request: IncomingMessage | undefined;
+  private _cursors: Map<string, RoomCursorState> | undefined;
+  private _replaying: Map<string, Held[]> | undefined;
   /** handshake: waiting for hello; open: welcomed; closing: close frame sent; closed. */
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
   /** True when authentication already happened at the upgrade. */
   authenticated = false;
-  /** Rooms this connection is in, with its cursor in each. */
-  readonly cursors = new Map<string, RoomCursorState>();
-  /** Rooms being replayed: live messages wait here until the replay is written. */
-  readonly replaying = new Map<string, Held[]>();
   badFrames = 0;
   readonly bucket: TokenBucket | undefined;
   readonly openedAt = performance.now();
@@ -87,28 +88,71 @@ export class Connection implements Flushable {
   private readonly queue: SendQueue;
   /** permessage-deflate: messages from this many bytes are compressed (undefined: compression off). */
   private readonly deflateThreshold: number | undefined;
-  private readonly messageListeners: MessageListener[] = [];
-  private readonly closeListeners: CloseListener[] = [];
+  private messageListeners: MessageListener[] | undefined;
+  private closeListeners: CloseListener[] | undefined;
 
   constructor(
     /** Unique connection id: `<node id>~<random>`. */
     readonly id: string,
     readonly ws: WebSocket,
-    /** The upgrade request. */
-    readonly request: IncomingMessage,
+    request: IncomingMessage,
     /** Client IP address. */
     readonly ip: string,
     private readonly host: ConnectionHost,
   ) {
     const o = host.options;
+    this._request = request;
     this.queue = new SendQueue(o.sendQueue.maxMessages);
     this.deflateThreshold = o.perMessageDeflate ? o.perMessageDeflate.threshold : undefined;
     this.bucket = o.rateLimit ? new TokenBucket(o.rateLimit.messagesPerSecond, o.rateLimit.burst) : undefined;
   }
 
+  /**
+   * The upgrade request: there during authentication and the `connection` event; afterwards
+   * only with the node option `keepRequest` (it holds the request's headers and parser state,
+   * about 1 KB per connection).
+   */
+  get request(): IncomingMessage | undefined {
+    return this._request;
+  }
+
+  /** @internal the hello is done: let the request go unless the node keeps it */
+  releaseRequest(): void {
+    if (!this.host.options.keepRequest) this._request = undefined;
+  }
+
+  /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here (made on first use). */
+  get data(): Record<string, unknown> {
+    return (this._data ??= {});
+  }
+
+  set data(value: Record<string, unknown>) {
+    this._data = value;
+  }
+
+  /** Rooms this connection is in, with its cursor in each (made on the first join). */
+  get cursors(): Map<string, RoomCursorState> {
+    return (this._cursors ??= new Map());
+  }
+
+  /** Rooms being replayed: live messages wait here until the replay is written. */
+  get replaying(): Map<string, Held[]> {
+    return (this._replaying ??= new Map());
+  }
+
+  /** True while `room` replays on this connection (makes nothing). */
+  isReplaying(room: string): boolean {
+    return this._replaying !== undefined && this._replaying.has(room);
+  }
+
+  /** The rooms and cursors, without making the map when there is none. */
+  cursorEntries(): Iterable<[string, RoomCursorState]> {
+    return this._cursors ? this._cursors.entries() : [];
+  }
+
   /** Rooms this connection is in. */
   get rooms(): string[] {
-    return [...this.cursors.keys()];
+    return this._cursors ? [...this._cursors.keys()] : [];
   }
 
   /** Frames waiting in the send queue. */
@@ -119,13 +163,13 @@ export class Connection implements Flushable {
   on(event: 'message', listener: MessageListener): this;
   on(event: 'close', listener: CloseListener): this;
   on(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
-    if (event === 'message') this.messageListeners.push(listener as MessageListener);
-    else this.closeListeners.push(listener as CloseListener);
+    if (event === 'message') (this.messageListeners ??= []).push(listener as MessageListener);
+    else (this.closeListeners ??= []).push(listener as CloseListener);
     return this;
   }
 
   off(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
-    const list: unknown[] = event === 'message' ? this.messageListeners : this.closeListeners;
+    const list: unknown[] = (event === 'message' ? this.messageListeners : this.closeListeners) ?? [];
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
     return this;
@@ -198,14 +242,14 @@ export class Connection implements Flushable {
    * gap-free stream or an explicit `gap` frame.
    */
   deliverRoom(room: string, frame: RoomFrame): void {
-    const held = this.replaying.get(room);
+    const held = this._replaying?.get(room);
     if (held) held.push({ frame });
     else this.pushRoom(room, frame);
   }
 
   /** Tell this socket that messages of `room` are gone (kept in order with held messages). */
   gapRoom(room: string, gap: RoomGapNotice): void {
-    const held = this.replaying.get(room);
+    const held = this._replaying?.get(room);
     if (held) held.push({ gap });
     else this.pushGap(room, gap);
   }
@@ -253,7 +297,7 @@ export class Connection implements Flushable {
    */
   takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: () => SharedFrame): boolean {
     if (this.state !== 'open' || this.held) return false;
-    if (room !== undefined && this.replaying.has(room)) return false;
+    if (room !== undefined && this.isReplaying(room)) return false;
     const first = items[0];
     if (first && 'offset' in first) {
       const c = this.cursors.get(room as string);
@@ -280,8 +324,8 @@ export class Connection implements Flushable {
 
   /** End a room's replay: write what arrived meanwhile and was not replayed. */
   endReplay(room: string): void {
-    const held = this.replaying.get(room);
-    this.replaying.delete(room);
+    const held = this._replaying?.get(room);
+    this._replaying?.delete(room);
     for (const h of held ?? []) {
       if ('frame' in h) this.pushRoom(room, h.frame);
       else this.pushGap(room, h.gap);
@@ -388,7 +432,7 @@ export class Connection implements Flushable {
         }
       : undefined;
     let waitForAck = false;
-    for (const l of [...this.messageListeners]) {
+    for (const l of [...(this.messageListeners ?? [])]) {
       const r = await l(data, event, ack);
       if (r !== undefined && !acked) acked = { result: r };
       if (r === undefined && l.length >= 3) waitForAck = true;
@@ -396,7 +440,7 @@ export class Connection implements Flushable {
     if (wantsAck && !acked && waitForAck && this.state !== 'closed') {
       await new Promise<void>((resolve) => {
         settle = resolve;
-        this.closeListeners.push(() => resolve());
+        (this.closeListeners ??= []).push(() => resolve());
       });
     }
     return acked ?? { result: undefined };
@@ -409,7 +453,7 @@ export class Connection implements Flushable {
     this.queue.clear();
     this.host.batcher.forget(this);
     this.host.onClosed(this, code, reason);
-    for (const l of [...this.closeListeners]) {
+    for (const l of [...(this.closeListeners ?? [])]) {
       try {
         l(code, reason);
       } catch {

@@ -57,7 +57,13 @@ export function onClientMessage(node: SwitchyardNode, conn: Connection, raw: Raw
     if (conn.state === 'open') reply(conn, 'id' in frame ? frame.id : undefined, false, 'internal', 'internal error');
   });
   chains.set(conn, next);
+  // once idle, the connection keeps a shared settled promise, not its last one
+  void next.then(() => {
+    if (chains.get(conn) === next) chains.set(conn, IDLE);
+  });
 }
+
+const IDLE: Promise<void> = Promise.resolve();
 
 async function handle(node: SwitchyardNode, conn: Connection, frame: ClientFrame): Promise<void> {
   if (conn.state === 'closing' || conn.state === 'closed') return;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { randomId, type SessionRecord } from '@switchyard/core';
 import { encodeError, encodeRedirect, encodeWelcome, roomName, WIRE_VERSION, type HelloFrame, type RoomState } from '../protocol/frames.js';
 import { CloseCode, fitReason } from './close-codes.js';
@@ -27,11 +28,11 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
     return;
   }
   conn.state = 'open';
-  conn.params = hello.params ?? {};
+  if (hello.params) conn.params = hello.params;
   if (!conn.authenticated && options.authenticate) {
     let result;
     try {
-      result = await options.authenticate({ request: conn.request, token: hello.token, ip: conn.ip, params: hello.params });
+      result = await options.authenticate({ request: conn.request as IncomingMessage, token: hello.token, ip: conn.ip, params: hello.params });
     } catch (err) {
       node.logger.warn({ err }, 'authenticate hook threw');
       result = null;
@@ -117,7 +118,7 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
   // One write, not awaited: the welcome does not wait for the store (a later write for this
   // session is chained after it). The rooms and offsets go with it.
   const cursors: SessionRecord['rooms'] = {};
-  for (const [room, c] of conn.cursors) if (c.history && c.offset >= 0) cursors[room] = { offset: c.offset, epoch: c.epoch };
+  for (const [room, c] of conn.cursorEntries()) if (c.history && c.offset >= 0) cursors[room] = { offset: c.offset, epoch: c.epoch };
   const record: SessionRecord = { id: sessionId, nodeId: node.id, userId: conn.userId, rooms: cursors, createdAt: ours?.createdAt ?? now, updatedAt: now, ...(ours?.data ? { data: ours.data } : {}) };
   conn.sessionWrite = cluster.sessions.put(record, node.sessionTtlMs).catch((err: unknown) => node.logger.warn({ err }, 'session store put failed'));
   if (conn.state !== 'open') return;
@@ -126,6 +127,7 @@ export async function handleHello(node: SwitchyardNode, conn: Connection, hello:
   );
   for (const j of joins) j.replay();
   node.emitConnection(conn);
+  conn.releaseRequest();
 }
 
 type JoinOutcome = { joined: Joined } | { error: RoomState };
@@ -158,6 +160,6 @@ export async function closeSession(node: SwitchyardNode, conn: Connection): Prom
   if (!conn.sessionId) return;
   await conn.sessionWrite;
   const writes: Promise<void>[] = [];
-  for (const [room, c] of conn.cursors) if (c.history && c.offset >= 0) writes.push(node.cluster.sessions.setRoom(conn.sessionId, room, { offset: c.offset, epoch: c.epoch }));
+  for (const [room, c] of conn.cursorEntries()) if (c.history && c.offset >= 0) writes.push(node.cluster.sessions.setRoom(conn.sessionId, room, { offset: c.offset, epoch: c.epoch }));
   await Promise.all(writes).catch((err: unknown) => node.logger.debug({ err }, 'session offsets not stored'));
 }

@@ -45,7 +45,7 @@ export class LocalIndex {
     if (!this.connections.delete(conn.id)) return Promise.resolve();
     const waits = [this.cluster.release(Topics.all)];
     if (conn.userId !== undefined && remove(this.users, conn.userId, conn)) waits.push(this.cluster.release(Topics.user(conn.userId)));
-    for (const [room, c] of conn.cursors) if (remove(this.rooms, room, conn)) waits.push(this.drop(room, c.history));
+    for (const [room, c] of conn.cursorEntries()) if (remove(this.rooms, room, conn)) waits.push(this.drop(room, c.history));
     return Promise.all(waits.map((w) => w.catch(() => undefined)));
   }
 

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { onClientMessage } from './dispatch.js';
 import { tokenFromRequest, type AuthResult } from './auth.js';
 import type { SwitchyardNode } from './node.js';
+import type { RawData, WebSocket } from 'ws';
+import type { Connection } from './connection.js';
 
 /** Answer an upgrade request with a plain HTTP status and close the socket. */
 function refuse(socket: Duplex, status: number, body: string): void {
@@ -37,7 +39,7 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
     if (node.ownServer) refuse(socket, 404, 'not found');
     return;
   }
-  socket.on('error', () => undefined);
+  socket.on('error', ignore);
   const m = node.metrics;
   if (!node.accepting || !node.wss) {
     m.upgradesRefused.inc({ reason: 'draining' });
@@ -53,10 +55,7 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
     m.upgradesRefused.inc({ reason: 'ip_limit' });
     return refuse(socket, 429, 'too many connections from this address');
   }
-  let adopted = false;
-  socket.once('close', () => {
-    if (!adopted) node.ipLimiter.release(ip);
-  });
+  const slot = holdIpSlot(socket, node, ip);
   const token = tokenFromRequest(req);
   let auth: AuthResult | undefined;
   if (token !== undefined && o.authenticate) {
@@ -75,18 +74,51 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
   }
   if (socket.destroyed || !node.accepting || !node.wss) return void socket.destroy();
   node.wss.handleUpgrade(req, socket, head, (ws) => {
-    adopted = true;
+    slot.adopted = true;
     const conn = node.newConnection(ws, req, ip);
     if (auth) {
       conn.authenticated = true;
       conn.userId = auth.userId;
       conn.data = { ...(auth.data ?? {}) };
     }
-    ws.on('message', (data, isBinary) => onClientMessage(node, conn, data, isBinary));
-    ws.on('close', (code, reason) => conn.closed(code, reason.toString()));
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') node.metrics.badFrames.inc({ reason: 'too_large' });
-      else node.logger.debug({ err, conn: conn.id }, 'socket error');
-    });
+    // the same three listener functions for every socket (no closures per connection)
+    (ws as SocketOf).switchyard = { node, conn };
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
   });
+}
+
+const ignore = (): void => undefined;
+
+/**
+ * Give the IP slot back if the socket closes before a connection adopts it (the connection
+ * gives it back itself). Its own scope: a closure made in `handleUpgrade` would keep the whole
+ * upgrade request alive as long as the socket.
+ */
+function holdIpSlot(socket: Duplex, node: SwitchyardNode, ip: string): { adopted: boolean } {
+  const slot = { adopted: false };
+  socket.once('close', () => {
+    if (!slot.adopted) node.ipLimiter.release(ip);
+  });
+  return slot;
+}
+
+/** A socket knows its connection and node. */
+type SocketOf = WebSocket & { switchyard?: { node: SwitchyardNode; conn: Connection } };
+
+function onMessage(this: SocketOf, data: RawData, isBinary: boolean): void {
+  const s = this.switchyard;
+  if (s) onClientMessage(s.node, s.conn, data, isBinary);
+}
+
+function onClose(this: SocketOf, code: number, reason: Buffer): void {
+  this.switchyard?.conn.closed(code, reason.toString());
+}
+
+function onError(this: SocketOf, err: Error & { code?: string }): void {
+  const s = this.switchyard;
+  if (!s) return;
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') s.node.metrics.badFrames.inc({ reason: 'too_large' });
+  else s.node.logger.debug({ err, conn: s.conn.id }, 'socket error');
 }
