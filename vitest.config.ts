@@ -11,6 +11,8 @@ export default defineConfig({
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
     setupFiles: ['reflect-metadata'],
+    // the default logger prints warnings; tests that check logs pass their own logger
+    env: { SWITCHYARD_LOG_LEVEL: 'silent' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 10_000,

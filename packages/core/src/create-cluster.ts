@@ -3,7 +3,7 @@ import { container as rootContainer, instanceCachingFactory, type DependencyCont
 import type { Registry } from 'prom-client';
 import { clusterConfigSchema, parseConfig, type ClusterConfigInput } from './config/schema.js';
 import { ClusterNode } from './cluster/cluster-node.js';
-import { noopLogger, type Logger } from './logger.js';
+import { consoleLogger, type Logger, type LogLevel } from './logger.js';
 import { MemoryBus } from './memory/bus.js';
 import { MemoryHistory } from './memory/history.js';
 import { getDefaultHub, type MemoryHub } from './memory/hub.js';
@@ -18,7 +18,21 @@ import { StrategyRegistry } from './strategy/registry.js';
 import { Tokens } from './tokens.js';
 import { randomId } from './util/id.js';
 
+/** A backend that provides several ports at once (e.g. `createRedisAdapter(...)`). */
+export interface PortSet {
+  bus?: MessageBus;
+  registry?: NodeRegistry;
+  sessions?: SessionStore;
+  history?: HistoryStore;
+}
+
 export interface CreateClusterOptions extends ClusterConfigInput {
+  /**
+   * Every port from one backend: `adapter: createRedisAdapter({ url })`. A port given on its own
+   * (`bus`, `registry`, `sessions`, `history`) wins over the adapter's; `history: false` turns
+   * the adapter's history off.
+   */
+  adapter?: PortSet;
   /** The bus; in-memory on `hub` when absent. */
   bus?: MessageBus;
   /** The node registry; in-memory on `hub` when absent. */
@@ -31,7 +45,10 @@ export interface CreateClusterOptions extends ClusterConfigInput {
   hub?: MemoryHub;
   /** Strategies to resolve names from; the built-ins when absent. Register custom ones here. */
   strategies?: StrategyRegistry;
+  /** A pino-compatible logger; default: warnings and errors on standard error (see `logLevel`). */
   logger?: Logger;
+  /** Level of the default logger: `debug`, `info`, `warn` (default, or `SWITCHYARD_LOG_LEVEL`), `error`, `silent`. Ignored with `logger`. */
+  logLevel?: LogLevel;
   /** Put the metrics in this prom-client registry instead of a new one. */
   metricsRegistry?: Registry;
   /** Also collect process metrics (default false). */
@@ -48,14 +65,18 @@ export interface CreateClusterOptions extends ClusterConfigInput {
  * the strategies by name through their tokens. Does no I/O: call `start()` on the result.
  */
 export function createCluster(options: CreateClusterOptions = {}): ClusterNode {
-  const { bus, registry, sessions, history, hub: givenHub, strategies, logger, metricsRegistry, defaultMetrics, closePorts, configure, ...rest } = options;
+  const { adapter, bus: givenBus, registry: givenRegistry, sessions: givenSessions, history: givenHistory, hub: givenHub, strategies, logger, logLevel, metricsRegistry, defaultMetrics, closePorts, configure, ...rest } = options;
+  const bus = givenBus ?? adapter?.bus;
+  const registry = givenRegistry ?? adapter?.registry;
+  const sessions = givenSessions ?? adapter?.sessions;
+  const history = givenHistory ?? adapter?.history;
   const parsed = parseConfig(clusterConfigSchema, rest);
   const config = { ...parsed, nodeId: parsed.nodeId ?? `node-${randomId(6)}` };
   const hub = givenHub ?? getDefaultHub();
 
   const c = rootContainer.createChildContainer();
   c.register(Tokens.Config, { useValue: config });
-  c.register(Tokens.Logger, { useValue: logger ?? noopLogger });
+  c.register(Tokens.Logger, { useValue: logger ?? consoleLogger(logLevel ? { level: logLevel } : {}) });
   c.register(Tokens.Strategies, { useValue: strategies ?? StrategyRegistry.withDefaults() });
   c.register(Tokens.MessageBus, { useValue: bus ?? new MemoryBus({ hub }) });
   c.register(Tokens.NodeRegistry, { useValue: registry ?? new MemoryRegistry({ hub }) });

@@ -121,6 +121,10 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       nodeTimeoutMs: config.nodeTimeoutMs,
       onFence: (reason) => this.onFence(reason),
       onUnfence: () => this.onUnfence(),
+      onRegistryLink: (up, downForMs) =>
+        up
+          ? this.logger.warn({ registry: this.registry.name, downForMs: Math.round(downForMs) }, 'registry reachable again')
+          : this.logger.warn({ registry: this.registry.name }, 'registry unreachable: /ready answers 503; the node fences itself if it cannot heartbeat before the others may declare it dead'),
     });
     this.ordered = this.history
       ? new OrderedRooms({
@@ -278,9 +282,17 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     for (const port of this.ports()) port.instrument?.(observer);
     await Promise.all(this.ports().map((p) => p.connect()));
     let busWasUp = this.bus.status === 'connected';
+    let busDownAt = 0;
     this.stopBusStatus = this.bus.onStatus((s) => {
       this.liveness.busChanged(s);
       const up = s === 'connected';
+      if (up !== busWasUp && s !== 'closed' && this._phase !== 'stopping') {
+        if (up) this.logger.warn({ bus: this.bus.name, downForMs: Date.now() - busDownAt }, 'bus connection back');
+        else {
+          busDownAt = Date.now();
+          this.logger.warn({ bus: this.bus.name, status: s }, 'bus connection lost: publishes are buffered, /ready answers 503');
+        }
+      }
       // what the bus did not bring while it was down is in history
       if (up && !busWasUp) this.ordered?.catchUp();
       busWasUp = up;
@@ -403,7 +415,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       this.liveness.heartbeatSucceeded(sentAt);
     } catch (err) {
       this.metrics.heartbeatFailures.inc();
-      this.logger.warn({ err }, 'heartbeat failed');
+      this.logger.debug({ err }, 'heartbeat failed'); // the link going down is logged once (see Liveness)
     }
   }
 
@@ -470,7 +482,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     try {
       listed = await this.registryCall(this.registry.list(), 'list');
     } catch (err) {
-      this.logger.warn({ err }, 'registry list failed');
+      this.logger.debug({ err }, 'registry list failed');
       return;
     }
     const seen = new Set<string>();
@@ -565,7 +577,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
       const renewed = this.lease ? await this.registryCall(this.registry.renewLease(this.lease, ttl), 'lease renewal') : null;
       this.setLease(renewed ?? (await this.registryCall(this.registry.acquireLease(COORDINATOR_LEASE, this.id, ttl), 'lease')));
     } catch (err) {
-      this.logger.warn({ err }, 'lease renewal failed');
+      this.logger.debug({ err }, 'lease renewal failed');
       if (this.lease && this.lease.expiresAt <= Date.now()) this.setLease(null);
     }
     if (this.lease && !this.fenced) this.planner.review(this.members.values());
@@ -704,7 +716,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   private onUnfence(): void {
     this.metrics.fenced.set(0);
-    this.logger.info('fence lifted: the registry and the bus answer again');
+    this.logger.warn('fence lifted: the registry and the bus answer again; accepting clients');
     this.ordered?.catchUp();
     this.emit('fence', false, null);
   }

@@ -12,6 +12,8 @@ export interface LivenessOptions {
   nodeTimeoutMs: number;
   onFence(reason: FenceReason): void;
   onUnfence(): void;
+  /** The registry link changed: down at the first failed call, up at the next successful heartbeat (once per change). */
+  onRegistryLink?(up: boolean, downForMs: number): void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class Liveness {
   private lastFailureAt = -Infinity;
   private lastFenceAt = -Infinity;
   private lastOkSentAt = -Infinity;
+  private downSince = 0;
   private busUp = true;
   private stopped = false;
 
@@ -67,6 +70,7 @@ export class Liveness {
   /** A heartbeat sent at `sentAt` (performance.now()) was accepted. */
   heartbeatSucceeded(sentAt: number): void {
     if (this.stopped) return;
+    if (!this.registryUp) this.options.onRegistryLink?.(true, performance.now() - this.downSince);
     this.registryUp = true;
     this.lastOkSentAt = Math.max(this.lastOkSentAt, sentAt);
     this.armFence();
@@ -95,6 +99,10 @@ export class Liveness {
 
   /** A registry call failed or did not answer in time. */
   registryFailed(): void {
+    if (this.registryUp && !this.stopped) {
+      this.downSince = performance.now();
+      this.options.onRegistryLink?.(false, 0);
+    }
     this.registryUp = false;
     this.lastFailureAt = performance.now();
   }
@@ -127,7 +135,13 @@ export class Liveness {
   private fence(reason: FenceReason): void {
     if (this.stopped) return;
     this.lastFenceAt = performance.now();
-    if (reason === 'registry') this.registryUp = false;
+    if (reason === 'registry') {
+      if (this.registryUp) {
+        this.downSince = performance.now();
+        this.options.onRegistryLink?.(false, 0);
+      }
+      this.registryUp = false;
+    }
     if (this._fenced) return;
     this._fenced = reason;
     this.options.onFence(reason);

@@ -87,7 +87,7 @@ export class MessageRouter {
     // In history the message is committed: a bus that refuses it now only delays it (the other
     // nodes find the hole with the next message, or when they check the room, and read it from
     // history). Failing the publish would make the caller retry, and the message would be there twice.
-    await this.send(topic, envelope).catch((err: unknown) => this.deps.logger.warn({ err, topic, offset: result.offset }, 'bus refused a message already in history; other nodes will read it from there'));
+    await this.send(topic, envelope).catch((err: unknown) => this.deps.logger.debug({ err, topic, offset: result.offset }, 'bus refused a message already in history; other nodes will read it from there'));
     return result;
   }
 
