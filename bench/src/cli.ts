@@ -12,7 +12,7 @@ import { markdown, withRatios } from './report/markdown.js';
 import { resultsMarkdown, versions } from './report/results-md.js';
 import { runOne } from './runner.js';
 import { Backends } from './services/backends.js';
-import { BUSES, SCENARIOS, type Bus, type RunResult, type RunSettings, type ScenarioName, type System } from './types.js';
+import { BUSES, RAW_WS, SCENARIOS, type Bus, type RunResult, type RunSettings, type ScenarioName, type System } from './types.js';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,14 +29,14 @@ const int = (min: number) => (v: string) => {
   return n;
 };
 
-const SYSTEM_NAMES = [...BUSES, 'socketio', 'ws'] as const;
+const SYSTEM_NAMES = [...BUSES, 'socketio', ...RAW_WS] as const;
 
 const program = new Command()
   .name('bench')
-  .description('Drive Switchyard on every bus, Socket.IO 4 + redis-adapter and raw ws through the same scenarios, on loopback.')
+  .description('Drive Switchyard on every bus, Socket.IO 4 + redis-adapter, raw ws and raw ws with per-room batching through the same scenarios, on loopback.')
   .option('--bus <names>', `systems to run, comma-separated: ${SYSTEM_NAMES.join(', ')}`, list(SYSTEM_NAMES, 'bus'))
   .option('--scenario <names>', `scenarios, comma-separated: ${SCENARIOS.join(', ')}`, list(SCENARIOS, 'scenario'))
-  .option('--all', 'every scenario on every bus that is available, plus the Socket.IO baseline and the raw ws ceiling')
+  .option('--all', 'every scenario on every bus that is available, plus the Socket.IO baseline and the raw ws ceilings (with and without room batching)')
   .option('--skip <scenarios>', 'leave these scenarios out (with --all)', list(SCENARIOS, 'scenario'))
   .option('--nodes <n>', 'node processes (in-memory bus: nodes in one process)', int(1))
   .option('--clients <n>', 'clients', int(1))
@@ -55,7 +55,7 @@ const program = new Command()
 
 async function main(): Promise<void> {
   const o = program.parse(process.argv).opts<{
-    bus?: Array<Bus | 'socketio' | 'ws'>;
+    bus?: Array<(typeof SYSTEM_NAMES)[number]>;
     scenario?: ScenarioName[];
     all?: boolean;
     skip?: ScenarioName[];

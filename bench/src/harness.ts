@@ -1,10 +1,10 @@
 import { Child } from './proc/rpc.js';
 import type { SourceAddresses } from './proc/addresses.js';
 import type { BackendConfig } from './server/ports.js';
-import type { ServerStartArgs } from './server/types.js';
+import type { Sample, ServerStartArgs, WireCounts } from './server/types.js';
 import type { ClientSpec } from './client/drivers.js';
 import { merge } from './stats/histogram.js';
-import type { System } from './types.js';
+import { isRawWs, type System } from './types.js';
 
 export interface NodeRef {
   id: string;
@@ -65,9 +65,9 @@ export class Harness {
 
   /** Start the node processes and wait until every node listens. */
   async startServers(o: ServerOptions): Promise<NodeRef[]> {
-    const single = this.system === 'switchyard-memory' || this.system === 'ws';
+    const single = this.system === 'switchyard-memory' || isRawWs(this.system);
     const procs = single ? 1 : o.nodes;
-    const perProc = single ? (this.system === 'ws' ? 1 : o.nodes) : 1;
+    const perProc = single ? (isRawWs(this.system) ? 1 : o.nodes) : 1;
     const started = await Promise.all(
       Array.from({ length: procs }, async (_, p) => {
         const child = new Child('server', `node-${p}`);
@@ -167,9 +167,17 @@ export class Harness {
     };
   }
 
-  /** Per node process: CPU seconds since the last reset, memory, connections. */
-  async serverStats(reset = false): Promise<Array<{ cpuSeconds: number; rss: number; heapUsed: number; connections: number[] }>> {
-    return Promise.all(this.servers.filter((s) => s.alive).map((s) => s.call<{ cpuSeconds: number; rss: number; heapUsed: number; connections: number[] }>('stats', { reset })));
+  /**
+   * Per node process: CPU seconds and frames written since the last reset, memory, connections.
+   * A reset also starts each process's 100 ms samples (see `serverSamples`).
+   */
+  async serverStats(reset = false): Promise<ServerStats[]> {
+    return Promise.all(this.servers.filter((s) => s.alive).map((s) => s.call<ServerStats>('stats', { reset })));
+  }
+
+  /** Per live node process: its CPU and frame-count samples since the last reset. */
+  async serverSamples(): Promise<Sample[][]> {
+    return Promise.all(this.servers.filter((s) => s.alive).map((s) => s.call<Sample[]>('samples', {})));
   }
 
   /** Poll until `received` reaches `expected` or stops growing for `quietMs`; bounded by `maxMs`. */
@@ -207,6 +215,15 @@ export class Harness {
   async kill(): Promise<void> {
     await Promise.all(this.children.map((c) => c.kill()));
   }
+}
+
+export interface ServerStats {
+  cpuSeconds: number;
+  rss: number;
+  heapUsed: number;
+  connections: number[];
+  /** Frames and messages written since the last reset; undefined when the system cannot tell. */
+  wire?: WireCounts;
 }
 
 export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);

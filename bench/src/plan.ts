@@ -1,4 +1,4 @@
-import { BUSES, SCENARIOS, type Bus, type RunSettings, type ScenarioName, type System } from './types.js';
+import { BUSES, SCENARIOS, isRawWs, type Bus, type RunSettings, type ScenarioName, type System } from './types.js';
 
 /** Sizes of each scenario when the command line does not say. */
 export const DEFAULTS: Record<ScenarioName, Partial<RunSettings>> = {
@@ -7,7 +7,8 @@ export const DEFAULTS: Record<ScenarioName, Partial<RunSettings>> = {
   'small-rooms': { nodes: 3, clients: 2000, rate: 500, duration: 6, roomSize: 4 },
   'idle-memory': { nodes: 1, clients: 19_000 },
   'connect-storm': { nodes: 1, clients: 5000 },
-  failover: { nodes: 3, clients: 1500, rate: 50, duration: 12 },
+  // issue 12: a surviving node takes 1,000 displaced clients (2 nodes x 1,000), a message every 200 ms
+  failover: { nodes: 2, clients: 2000, rate: 5, duration: 12 },
   scale: { nodes: 6, clients: 100_000, duration: 60 },
 };
 
@@ -17,13 +18,13 @@ export function systemsFor(sc: ScenarioName, buses: Bus[]): System[] {
   switch (sc) {
     case 'fanout':
     case 'saturation':
-      return [...sy, 'socketio', 'ws'];
+      return [...sy, 'socketio', 'ws', 'ws-batch'];
     case 'small-rooms':
       return [...sy, 'socketio'];
     case 'idle-memory':
-      return [...sy.filter((s) => s === 'switchyard-redis'), 'socketio', 'ws'];
+      return [...sy.filter((s) => s === 'switchyard-redis'), 'socketio', 'ws', 'ws-batch'];
     case 'connect-storm':
-      return [...sy, 'socketio', 'ws'];
+      return [...sy, 'socketio', 'ws', 'ws-batch'];
     case 'failover':
       // the in-memory bus runs every node in one process: killing it kills the cluster
       return [...sy.filter((s) => s !== 'switchyard-memory'), 'socketio'];
@@ -36,7 +37,7 @@ export const NOT_RUN: string[] = [
   'failover on the in-memory bus: its nodes share one process, so kill -9 takes the whole cluster down',
   'idle memory runs on the Redis bus only for Switchyard: a node keeps the same per-connection state on every bus (with the in-memory bus the session store would live in the node and blur the figure)',
   'scale runs on the Redis bus (the reference bus), and idle memory (19,000 connections per system), once per invocation with --all, not repeated: they hold the machine for minutes each; their connect phase is the slow part on 2 shared cores',
-  'raw ws is a single node with no rooms and no bus: a ceiling for fan-out and connects, not a cluster',
+  'raw ws and raw ws + room batching are single nodes with no bus (raw ws has no rooms: every socket gets every message; ws-batch takes its rooms from the connection URL): ceilings for fan-out and connects, not clusters, so they run neither small rooms nor failover',
 ];
 
 export interface PlanInput {
@@ -57,7 +58,7 @@ export function plan(p: PlanInput): RunSettings[] {
       const systems = (p.systems ?? systemsFor(sc, p.buses)).filter((s) => systemsFor(sc, BUSES as Bus[]).includes(s));
       for (const system of systems) {
         const d = { ...DEFAULTS[sc], ...p.overrides };
-        const nodes = system === 'ws' ? 1 : (d.nodes ?? 3);
+        const nodes = isRawWs(system) ? 1 : (d.nodes ?? 3);
         const clients = d.clients ?? 1000;
         out.push({
           system,

@@ -1,7 +1,14 @@
-/** What the bench can drive: a Switchyard node on one bus, Socket.IO 4 + redis-adapter, or raw `ws`. */
+/**
+ * What the bench can drive: a Switchyard node on one bus, Socket.IO 4 + redis-adapter, raw `ws`
+ * (one write per message per socket), or raw `ws` with per-room batching (`ws-batch`).
+ */
 export type Bus = 'memory' | 'redis' | 'redis-sharded' | 'nats' | 'kafka' | 'postgres';
-export type System = `switchyard-${Bus}` | 'socketio' | 'ws';
+export type RawWs = 'ws' | 'ws-batch';
+export type System = `switchyard-${Bus}` | 'socketio' | RawWs;
 export const BUSES: readonly Bus[] = ['memory', 'redis', 'redis-sharded', 'nats', 'kafka', 'postgres'];
+/** The single-node raw `ws` ceilings: no cluster, no bus. */
+export const RAW_WS: readonly RawWs[] = ['ws', 'ws-batch'];
+export const isRawWs = (s: string): s is RawWs => (RAW_WS as readonly string[]).includes(s);
 
 export type ScenarioName = 'fanout' | 'saturation' | 'small-rooms' | 'idle-memory' | 'connect-storm' | 'failover' | 'scale';
 export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'saturation', 'small-rooms', 'idle-memory', 'connect-storm', 'failover', 'scale'];

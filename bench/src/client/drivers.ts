@@ -115,11 +115,20 @@ export function connectSocketIo(spec: ClientSpec, trace: ClientTrace, onMessage:
   return withTimeout(dial(spec.url, true), o.handshakeTimeoutMs, close).then(() => ({ close }));
 }
 
-/** A bare `ws` client for the ceiling run. */
+/**
+ * A bare `ws` client for the ceiling runs. Its rooms go in the URL (`?rooms=a,b`: the batched
+ * ceiling reads them, plain raw ws ignores them); a frame holds one message or, from the
+ * batched ceiling, a JSON array of them.
+ */
 export function connectRawWs(spec: ClientSpec, _trace: ClientTrace, onMessage: OnMessage, o: DriverOptions): Promise<Handle> {
   const node = spec.ids[spec.url] ?? spec.url;
-  const ws = new WebSocket(spec.url, { localAddress: spec.localAddress, perMessageDeflate: false });
-  ws.on('message', (d) => onMessage(JSON.parse(d.toString()) as Payload, node));
+  const url = spec.rooms.length ? `${spec.url}/?rooms=${spec.rooms.map(encodeURIComponent).join(',')}` : spec.url;
+  const ws = new WebSocket(url, { localAddress: spec.localAddress, perMessageDeflate: false });
+  ws.on('message', (d) => {
+    const v = JSON.parse(d.toString()) as Payload | Payload[];
+    if (Array.isArray(v)) for (const p of v) onMessage(p, node);
+    else onMessage(v, node);
+  });
   ws.on('error', () => undefined);
   return withTimeout(
     new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { serve } from '../proc/rpc.js';
 import { connectRawWs, connectSocketIo, connectSwitchyard, type ClientSpec, type DriverOptions, type Handle } from './drivers.js';
 import { now, Recorder } from './recorder.js';
+import { isRawWs } from '../types.js';
 
 /** A client process: opens many clients with bounded concurrency and measures what they receive. */
 let recorder = new Recorder(false);
@@ -18,7 +19,7 @@ interface ConnectArgs extends DriverOptions {
 
 async function connect(args: ConnectArgs) {
   recorder = new Recorder(args.trackSeq);
-  const driver = args.system === 'socketio' ? connectSocketIo : args.system === 'ws' ? connectRawWs : connectSwitchyard;
+  const driver = args.system === 'socketio' ? connectSocketIo : isRawWs(args.system) ? connectRawWs : connectSwitchyard;
   const started = now();
   let next = 0;
   let connected = 0;

@@ -1,5 +1,7 @@
 import { summarize } from '../stats/histogram.js';
+import { perDelivery, windowFigures } from '../stats/window.js';
 import type { PublishReport, Step } from '../server/publisher.js';
+import type { Sample } from '../server/types.js';
 import { cpuMetrics, latencyMetrics, now, round, timeline, type Scenario, type ScenarioContext, type ScenarioOutput } from './context.js';
 
 type PubReport = PublishReport;
@@ -8,7 +10,10 @@ type PubReport = PublishReport;
  * Shared engine of fan-out, saturation and small rooms: connect clients to rooms, publish
  * from every node at the offered steps, wait for the deliveries to settle, and measure.
  */
-export async function publishAndMeasure(ctx: ScenarioContext, o: { roomsOf: (g: number) => string[]; rooms: string[]; steps: Step[]; membersOf: (room: string) => number }): Promise<ScenarioOutput & { pub: PubReport[]; stepWindows: Array<[number, number]> }> {
+export async function publishAndMeasure(
+  ctx: ScenarioContext,
+  o: { roomsOf: (g: number) => string[]; rooms: string[]; steps: Step[]; membersOf: (room: string) => number },
+): Promise<ScenarioOutput & { pub: PubReport[]; stepWindows: Array<[number, number]>; start: number; samples: Sample[][] }> {
   const { h, s } = ctx;
   ctx.progress(0.05, 'starting nodes');
   await Promise.all([h.startServers({ nodes: s.nodes }), h.startClients(s.clientProcesses)]);
@@ -38,6 +43,13 @@ export async function publishAndMeasure(ctx: ScenarioContext, o: { roomsOf: (g: 
   ctx.progress(0.85, 'waiting for the last deliveries');
   await h.waitForDeliveries(expected);
   const st = await h.clientStats();
+  const samples = await h.serverSamples();
+  // node CPU from the start of publishing to the last delivery, per delivery received; frames
+  // and messages counted from the reset on (nothing else is written in between)
+  const end = st.lastAt > start ? st.lastAt : now();
+  const w = windowFigures(samples, start, end);
+  const counts = windowFigures(samples, -Infinity, Infinity);
+  const node = perDelivery({ ...w, frames: counts.frames, messages: counts.messages }, st.received, (end - start) / 1000, round);
   const sent = pub.reduce((a, p) => a + p.sent, 0);
   const windowSec = total / 1000;
   const lat = { same: summarize(st.same), cross: summarize(st.cross) };
@@ -50,6 +62,8 @@ export async function publishAndMeasure(ctx: ScenarioContext, o: { roomsOf: (g: 
   return {
     pub,
     stepWindows,
+    start,
+    samples,
     metrics: {
       clients: conn.connected,
       nodes,
@@ -63,7 +77,7 @@ export async function publishAndMeasure(ctx: ScenarioContext, o: { roomsOf: (g: 
       deliveries_per_s: Math.round(st.inWindow / windowSec),
       ...latencyMetrics(lat),
       ...cpuMetrics(cpu),
-      cpu_s_per_1k_deliveries: st.received ? round((1000 * cpu.reduce((a, c) => a + c.cpuSeconds, 0)) / st.received, 4) : 0,
+      ...node,
     },
     latency: lat,
     timeline: timeline(st.buckets, 0),

@@ -1,12 +1,36 @@
 import { serve } from '../proc/rpc.js';
 import type { Bus } from '../types.js';
 import { now, publishFrom, type PublishArgs, type PublishReport } from './publisher.js';
+import { startBatchedWs } from './ws-batch.js';
 import { startRawWs } from './ws-raw.js';
-import type { BenchServer, ServerStartArgs } from './types.js';
+import type { BenchServer, Sample, ServerStartArgs, WireCounts } from './types.js';
 
 /** A node process: hosts one node (or, for the in-memory bus, every node) and obeys the runner over IPC. */
 let server: BenchServer | undefined;
 let cpuMark = process.cpuUsage();
+let wireMark: WireCounts | undefined;
+
+const SAMPLE_MS = 100;
+const MAX_SAMPLES = 20_000;
+let samples: Sample[] = [];
+let sampling: ReturnType<typeof setTimeout> | undefined;
+let generation = 0;
+
+/**
+ * Sample CPU and frame counts every 100 ms from a reset on, so the runner can take any window
+ * (a saturation step, or publish start to last delivery) and divide by the deliveries in it.
+ * Samples are timestamped, so a late timer on a busy loop only makes them sparser.
+ */
+async function sample(next: boolean): Promise<void> {
+  const gen = generation;
+  const t = now();
+  const c = process.cpuUsage(cpuMark);
+  const w = await server?.wire();
+  const base = wireMark;
+  if (gen !== generation) return;
+  samples.push([t, c.user + c.system, w && base ? w.frames - base.frames : NaN, w && base ? w.messages - base.messages : NaN]);
+  if (next && samples.length < MAX_SAMPLES) sampling = setTimeout(() => void sample(true), SAMPLE_MS);
+}
 
 async function start(args: ServerStartArgs): Promise<{ nodes: Array<{ id: string; url: string }>; pid: number }> {
   if (args.system === 'socketio') {
@@ -14,6 +38,8 @@ async function start(args: ServerStartArgs): Promise<{ nodes: Array<{ id: string
     server = await startSocketIo(args);
   } else if (args.system === 'ws') {
     server = await startRawWs(args);
+  } else if (args.system === 'ws-batch') {
+    server = await startBatchedWs(args);
   } else {
     const { startSwitchyard } = await import('./switchyard.js');
     server = await startSwitchyard(args.system.replace(/^switchyard-/, '') as Bus, args);
@@ -39,10 +65,24 @@ const rpc = serve({
     await n?.broadcast({ t: at, n: n.id, s: 1, r: '*', p: '' });
     return { at };
   },
-  stats: (args: { reset?: boolean }) => {
+  stats: async (args: { reset?: boolean }) => {
     const cpu = process.cpuUsage(cpuMark);
-    if (args.reset) cpuMark = process.cpuUsage();
-    return { cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6, ...memory(), connections: (server?.nodes ?? []).map((n) => n.connections()) };
+    const w = await server?.wire();
+    const wire = w && wireMark ? { frames: w.frames - wireMark.frames, messages: w.messages - wireMark.messages } : undefined;
+    if (args.reset) {
+      cpuMark = process.cpuUsage();
+      wireMark = w;
+      clearTimeout(sampling);
+      generation++;
+      samples = [];
+      await sample(true);
+    }
+    return { cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6, ...memory(), connections: (server?.nodes ?? []).map((n) => n.connections()), wire };
+  },
+  /** The samples since the last reset (one more taken now, so the last delivery is inside them). */
+  samples: async (): Promise<Sample[]> => {
+    await sample(false);
+    return samples;
   },
   gc: async () => {
     const gc = (globalThis as { gc?: () => void }).gc;

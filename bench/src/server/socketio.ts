@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import type { BenchServer, ServerStartArgs } from './types.js';
+import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
 
 /** The baseline: one Socket.IO 4 server with @socket.io/redis-adapter, WebSocket transport only. */
 export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer> {
@@ -17,6 +17,17 @@ export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer>
     pingTimeout: 20_000,
     adapter: createAdapter(pub, sub, { key: `bench-sio-${args.backend.runId}` }),
     serveClient: false,
+  });
+  // Every engine.io `message` packet goes out as one WebSocket frame (the websocket transport writes
+  // each packet by itself), and every Socket.IO emit to a socket is one such packet: count them.
+  const wire: WireCounts = { frames: 0, messages: 0 };
+  io.engine.on('connection', (raw: { on(event: 'packetCreate', l: (p: { type: string }) => void): void }) => {
+    raw.on('packetCreate', (p) => {
+      if (p.type === 'message') {
+        wire.frames++;
+        wire.messages++;
+      }
+    });
   });
   io.on('connection', (socket) => {
     socket.on('join', (rooms: string[], ack?: () => void) => {
@@ -40,6 +51,7 @@ export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer>
         connections: () => io.engine.clientsCount,
       },
     ],
+    wire: () => Promise.resolve({ ...wire }),
     onDead: () => undefined,
     close: async () => {
       io.disconnectSockets(true);

@@ -2,7 +2,25 @@ import { createCluster, type BalancerStrategy, type NodeInfo } from '@switchyard
 import { createNode } from '@switchyard/transport-ws';
 import type { Bus } from '../types.js';
 import { portsFor } from './ports.js';
-import type { BenchNode, BenchServer, ServerStartArgs } from './types.js';
+import type { BenchNode, BenchServer, ServerStartArgs, WireCounts } from './types.js';
+
+/** The transport's counters in each node's Prometheus registry that the bench reads. */
+export const FRAMES_METRIC = 'switchyard_ws_frames_written_total';
+export const MESSAGES_METRIC = 'switchyard_ws_messages_sent_total';
+
+type Registry = ReturnType<typeof createCluster>['metricsRegistry'];
+
+/** Sum of a counter over the given registries; undefined when a registry does not have it. */
+async function counterTotal(registries: Iterable<Registry>, name: string): Promise<number | undefined> {
+  let total = 0;
+  for (const r of registries) {
+    const m = r.getSingleMetric(name);
+    if (!m) return undefined;
+    const v = await m.get();
+    total += v.values.reduce((a, x) => a + x.value, 0);
+  }
+  return total;
+}
 
 /** Keep every client on the node it dialled (the bench decides the spread, not the balancer). */
 function stayLocal(selfId: string): BalancerStrategy {
@@ -14,6 +32,7 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
   const deadListeners: Array<(observer: string, dead: string) => void> = [];
   const nodes: BenchNode[] = [];
   const stops: Array<() => Promise<void>> = [];
+  const registries = new Set<Registry>();
   for (let i = 0; i < args.count; i++) {
     const id = `sy-${args.index + i}`;
     const ports = bus === 'memory' ? { history: args.history } : await portsFor(bus, args.backend);
@@ -39,6 +58,7 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
       drain: { graceMs: 0 },
     });
     await node.start();
+    registries.add(node.cluster.metricsRegistry);
     nodes.push({
       id,
       url: node.url,
@@ -50,6 +70,10 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
   }
   return {
     nodes,
+    wire: async (): Promise<WireCounts | undefined> => {
+      const [frames, messages] = await Promise.all([counterTotal(registries, FRAMES_METRIC), counterTotal(registries, MESSAGES_METRIC)]);
+      return frames === undefined || messages === undefined ? undefined : { frames, messages };
+    },
     onDead: (l) => deadListeners.push(l),
     close: async () => {
       await Promise.all(stops.map((s) => s().catch(() => undefined)));

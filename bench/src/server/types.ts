@@ -9,9 +9,23 @@ export interface BenchNode {
   connections(): number;
 }
 
+/**
+ * What the nodes of a process wrote to their sockets since they started: WebSocket frames that
+ * carry messages, and the messages in them (a batch frame carries several).
+ */
+export interface WireCounts {
+  frames: number;
+  messages: number;
+}
+
+/** One sample of a node process: [wall-clock ms, CPU µs (user + system), frames, messages written], counted from the last stats reset. */
+export type Sample = [number, number, number, number];
+
 /** The nodes one server process hosts (several only for the in-memory bus), and how to stop them. */
 export interface BenchServer {
   nodes: BenchNode[];
+  /** Frames and messages written so far, summed over the process's nodes; undefined when the system cannot tell. */
+  wire(): Promise<WireCounts | undefined>;
   /** Subscribe to failure detection: called when a node of this process declares another dead. */
   onDead(listener: (observer: string, dead: string) => void): void;
   close(): Promise<void>;

@@ -1,10 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BenchServer, ServerStartArgs } from './types.js';
+import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
 
-/** The ceiling: a bare `ws` server that writes one pre-encoded string to every socket. */
+/**
+ * The ceiling without batching: a bare `ws` server that encodes each message once and writes it
+ * to every socket, one frame per message per socket. It has no rooms: every socket gets every
+ * message (the scenarios it runs use one room).
+ */
 export async function startRawWs(args: ServerStartArgs): Promise<BenchServer> {
   const sockets = new Set<WebSocket>();
+  const wire: WireCounts = { frames: 0, messages: 0 };
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws) => {
@@ -16,9 +21,12 @@ export async function startRawWs(args: ServerStartArgs): Promise<BenchServer> {
   const send = (data: unknown) => {
     const text = JSON.stringify(data);
     for (const ws of sockets) ws.send(text);
+    wire.frames += sockets.size;
+    wire.messages += sockets.size;
   };
   return {
     nodes: [{ id, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, publish: (_room, data) => send(data), broadcast: send, connections: () => sockets.size }],
+    wire: () => Promise.resolve({ ...wire }),
     onDead: () => undefined,
     close: async () => {
       for (const ws of sockets) ws.terminate();

@@ -1,0 +1,90 @@
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
+
+/** A room's batch is written when it is this old (ms) or holds this many messages, whichever comes first. */
+export const BATCH_MS = 5;
+export const BATCH_MAX = 64;
+
+/** Rooms a client asks for in its URL: `ws://host:port/?rooms=a,b`. */
+function roomsOf(req: IncomingMessage): string[] {
+  const q = new URL(req.url ?? '/', 'ws://x').searchParams.get('rooms');
+  return q ? q.split(',').filter(Boolean) : [];
+}
+
+interface Batch {
+  items: unknown[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The batched ceiling: a bare `ws` server with per-room batching. Messages to a room are gathered
+ * and written as one JSON array per 5 ms or per 64 messages (whichever comes first), serialised
+ * once into one Buffer, and that same Buffer is written to every socket of the room. Membership
+ * comes from the connection URL (no join round trip). One node, no bus.
+ */
+export async function startBatchedWs(args: ServerStartArgs): Promise<BenchServer> {
+  const all = new Set<WebSocket>();
+  const rooms = new Map<string, Set<WebSocket>>();
+  const batches = new Map<string, Batch>();
+  const wire: WireCounts = { frames: 0, messages: 0 };
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+  await new Promise<void>((resolve) => wss.once('listening', resolve));
+  wss.on('connection', (ws, req) => {
+    const mine = roomsOf(req);
+    all.add(ws);
+    for (const r of mine) {
+      let set = rooms.get(r);
+      if (!set) rooms.set(r, (set = new Set()));
+      set.add(ws);
+    }
+    const leave = () => {
+      all.delete(ws);
+      for (const r of mine) {
+        const set = rooms.get(r);
+        set?.delete(ws);
+        if (set?.size === 0) rooms.delete(r);
+      }
+    };
+    ws.on('close', leave);
+    ws.on('error', leave);
+  });
+
+  /** Write a room's batch: one serialisation, one Buffer, the same bytes to every member. */
+  const flush = (room: string, b: Batch) => {
+    if (b.timer) clearTimeout(b.timer);
+    b.timer = undefined;
+    const n = b.items.length;
+    if (!n) return;
+    const buf = Buffer.from(JSON.stringify(b.items));
+    b.items = [];
+    const members = room === '*' ? all : rooms.get(room);
+    if (!members) return;
+    for (const ws of members) ws.send(buf, { binary: false });
+    wire.frames += members.size;
+    wire.messages += members.size * n;
+  };
+  const enqueue = (room: string, data: unknown) => {
+    let b = batches.get(room);
+    if (!b) batches.set(room, (b = { items: [], timer: undefined }));
+    b.items.push(data);
+    if (b.items.length >= BATCH_MAX) flush(room, b);
+    else if (!b.timer) {
+      const batch = b;
+      b.timer = setTimeout(() => flush(room, batch), BATCH_MS);
+    }
+  };
+
+  const id = `ws-batch-${args.index}`;
+  return {
+    nodes: [{ id, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, publish: (room, data) => enqueue(room, data), broadcast: (data) => enqueue('*', data), connections: () => all.size }],
+    wire: () => Promise.resolve({ ...wire }),
+    onDead: () => undefined,
+    close: async () => {
+      for (const b of batches.values()) if (b.timer) clearTimeout(b.timer);
+      for (const ws of all) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
