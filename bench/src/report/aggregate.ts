@@ -63,5 +63,19 @@ export function aggregate(results: RunResult[]): Aggregate[] {
 export function label(system: System): string {
   if (system === 'socketio') return 'Socket.IO 4 + redis-adapter';
   if (system === 'ws') return 'raw ws (ceiling, 1 node)';
+  if (system === 'ws-batch') return 'raw ws + room batching (ceiling, 1 node)';
   return `Switchyard · ${system.slice('switchyard-'.length)}`;
+}
+
+/** Short name for chart categories. */
+export function shortLabel(system: System): string {
+  if (system === 'socketio') return 'Socket.IO';
+  if (system === 'ws') return 'raw ws';
+  if (system === 'ws-batch') return 'ws + batching';
+  return system.slice('switchyard-'.length);
+}
+
+/** Row order in tables and charts: Switchyard buses first, then the baseline, then the ceilings. */
+export function systemOrder(system: string): number {
+  return system === 'socketio' ? 100 : system === 'ws' ? 101 : system === 'ws-batch' ? 102 : 0;
 }

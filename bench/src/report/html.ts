@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ScenarioName } from '../types.js';
-import { label, type Aggregate } from './aggregate.js';
+import { label, shortLabel, systemOrder, type Aggregate } from './aggregate.js';
 import { markdown } from './markdown.js';
 
 const require = createRequire(import.meta.url);
@@ -53,12 +53,8 @@ interface ChartSpec {
 }
 
 function byScenario(aggs: Aggregate[], sc: ScenarioName): Aggregate[] {
-  const order = (s: string) => (s === 'socketio' ? 100 : s === 'ws' ? 101 : 0);
-  return aggs.filter((a) => a.scenario === sc && a.representative).sort((a, b) => order(a.system) - order(b.system));
+  return aggs.filter((a) => a.scenario === sc && a.representative).sort((a, b) => systemOrder(a.system) - systemOrder(b.system));
 }
-
-/** Short category names for bar charts. */
-const short = (s: string): string => (s === 'socketio' ? 'Socket.IO' : s === 'ws' ? 'raw ws' : s.replace(/^switchyard-/, ''));
 
 function charts(aggs: Aggregate[]): ChartSpec[] {
   const out: ChartSpec[] = [];
@@ -85,9 +81,21 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
       xLabel: '',
       yLabel: 'deliveries/s',
       names: ['deliveries/s'],
-      categories: sat.map((a) => short(a.system)),
+      categories: sat.map((a) => shortLabel(a.system)),
       points: [sat.map((a, i) => [i, a.metrics.saturation_deliveries_per_s ?? 0])],
     });
+    const cpu = sat.filter((a) => Number.isFinite(a.metrics.node_cpu_us_per_delivery ?? NaN));
+    if (cpu.length)
+      out.push({
+        id: 'node-cpu',
+        title: 'Node CPU µs per delivery at saturation (best step; lower is better)',
+        kind: 'bars',
+        xLabel: '',
+        yLabel: 'µs per delivery',
+        names: ['node CPU µs/delivery'],
+        categories: cpu.map((a) => shortLabel(a.system)),
+        points: [cpu.map((a, i) => [i, a.metrics.node_cpu_us_per_delivery ?? 0])],
+      });
     out.push({
       id: 'saturation',
       title: 'Saturation: delivered vs offered deliveries/s',
@@ -128,6 +136,19 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
   if (fan.length) {
     out.push({ id: 'fan-timeline', title: 'Fan-out: deliveries/s over time', kind: 'line', xLabel: 's', yLabel: 'deliveries/s', names: fan.map((a) => label(a.system)), points: fan.map((a) => a.representative?.timeline ?? []) });
   }
+  const cs = byScenario(aggs, 'connect-storm');
+  if (cs.length) {
+    out.push({
+      id: 'connect-rate',
+      title: 'Connect storm: connections/s one node accepts',
+      kind: 'bars',
+      xLabel: '',
+      yLabel: 'connections/s',
+      names: ['connections/s'],
+      categories: cs.map((a) => shortLabel(a.system)),
+      points: [cs.map((a, i) => [i, a.metrics.connections_per_s ?? 0])],
+    });
+  }
   const mem = byScenario(aggs, 'idle-memory');
   if (mem.length) {
     out.push({
@@ -137,7 +158,7 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
       xLabel: '',
       yLabel: 'KB per connection',
       names: ['RSS KB/conn'],
-      categories: mem.map((a) => short(a.system)),
+      categories: mem.map((a) => shortLabel(a.system)),
       points: [mem.map((a, i) => [i, a.metrics.rss_kb_per_conn_19k ?? a.metrics.rss_kb_per_conn_10k ?? 0])],
     });
   }

@@ -1,5 +1,5 @@
-import { SCENARIOS, type ScenarioName } from '../types.js';
-import { label, type Aggregate } from './aggregate.js';
+import { SCENARIOS, type ScenarioName, type System } from '../types.js';
+import { label, systemOrder, type Aggregate } from './aggregate.js';
 
 /** Columns of each scenario's table: [metric, header]. */
 export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
@@ -13,6 +13,8 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
     ['cross_max_ms', 'cross max ms'],
     ['lost', 'lost'],
     ['cpu_s_nodes_total', 'CPU s (nodes)'],
+    ['node_cpu_us_per_delivery', 'node CPU µs/delivery'],
+    ['messages_per_frame', 'msgs/frame'],
   ],
   saturation: [
     ['saturation_deliveries_per_s', 'deliveries/s at saturation'],
@@ -20,6 +22,9 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
     ['saturation_offered_msgs_per_s', 'at offered msg/s'],
     ['loss_pct', 'lost %'],
     ['cpu_s_nodes_total', 'CPU s (nodes)'],
+    ['node_cpu_us_per_delivery', 'node CPU µs/delivery (best step)'],
+    ['node_cpu_cores', 'node cores busy (best step)'],
+    ['messages_per_frame', 'msgs/frame (best step)'],
   ],
   'small-rooms': [
     ['deliveries_per_s', 'deliveries/s'],
@@ -30,6 +35,8 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
     ['cross_max_ms', 'cross max ms'],
     ['lost', 'lost'],
     ['cpu_s_nodes_total', 'CPU s (nodes)'],
+    ['node_cpu_us_per_delivery', 'node CPU µs/delivery'],
+    ['messages_per_frame', 'msgs/frame'],
   ],
   'idle-memory': [
     ['rss_kb_per_conn_1k', 'RSS KB/conn @1k'],
@@ -95,7 +102,8 @@ export function withRatios(aggs: Aggregate[]): Aggregate[] {
 export function settingsLine(a: Aggregate | undefined): string {
   const s = a?.representative?.settings;
   if (!s) return '';
-  const parts = [`${s.nodes} node${s.nodes > 1 ? 's' : ''}`, `${s.clients.toLocaleString('en-US')} clients`];
+  const nodes = s.scenario === 'connect-storm' || s.scenario === 'idle-memory' ? 1 : s.scenario === 'failover' ? Math.max(2, s.nodes) : s.nodes;
+  const parts = [`${nodes} node${nodes > 1 ? 's' : ''}`, `${s.clients.toLocaleString('en-US')} clients`];
   if (['fanout', 'small-rooms', 'failover'].includes(s.scenario)) parts.push(`${s.rate} msg/s`, `${s.duration} s`);
   if (s.scenario === 'saturation') parts.push(`offered ${s.rate / 4}..${s.rate * 8} msg/s in 6 steps`);
   if (s.scenario === 'small-rooms') parts.push(`rooms of ${s.roomSize}`);
@@ -104,12 +112,49 @@ export function settingsLine(a: Aggregate | undefined): string {
   return parts.join(', ');
 }
 
-/** One Markdown table per scenario, rows in a stable order. */
-export function markdown(aggs: Aggregate[]): string {
+/** The columns of the headline table: [scenario, metric, header]. */
+export const HEADLINE: Array<[ScenarioName, string, string]> = [
+  ['saturation', 'node_cpu_us_per_delivery', 'node CPU µs/delivery, saturation (best step)'],
+  ['fanout', 'node_cpu_us_per_delivery', 'node CPU µs/delivery, fan-out'],
+  ['small-rooms', 'node_cpu_us_per_delivery', 'node CPU µs/delivery, small rooms'],
+  ['saturation', 'messages_per_frame', 'messages per frame, saturation (best step)'],
+  ['fanout', 'messages_per_frame', 'messages per frame, fan-out'],
+  ['connect-storm', 'connections_per_s', 'connections/s, connect storm'],
+  ['saturation', 'saturation_deliveries_per_s', 'deliveries/s at saturation'],
+];
+
+/**
+ * The figures that lead: node CPU per delivery (node processes only, so it does not depend on
+ * how much CPU the client processes take), messages per WebSocket frame, and connect rate, per
+ * system side by side. Empty when none of their scenarios ran.
+ */
+export function headline(aggs: Aggregate[]): string {
+  const cols = HEADLINE.filter(([sc]) => aggs.some((a) => a.scenario === sc));
+  if (!cols.length) return '';
+  const systems = [...new Set(aggs.filter((a) => cols.some(([sc]) => sc === a.scenario)).map((a) => a.system))].sort((a, b) => systemOrder(a) - systemOrder(b));
+  const cell = (system: System, sc: ScenarioName, k: string) => {
+    const a = aggs.find((g) => g.system === system && g.scenario === sc);
+    return a && a.failed < a.runs ? fmt(a.metrics[k]) : a ? 'failed' : 'not run';
+  };
+  return [
+    '### Node CPU per delivery, messages per frame, connect rate',
+    '',
+    '_Node CPU µs per delivery: CPU (user + system) of the node processes only, divided by the deliveries clients received in the same window (fan-out, small rooms: from the first publish to the last delivery; saturation: the best step). Messages per frame: messages written to sockets ÷ WebSocket frames carrying them (Switchyard: its `switchyard_ws_messages_sent_total` ÷ `switchyard_ws_frames_written_total`; Socket.IO: engine.io message packets, one frame each; raw ws: one frame per message per socket; ws + batching: its batch frames). Higher is fewer writes. Connect rate: connections one node accepts per second (handshake and room join included)._',
+    '',
+    `| system | ${cols.map((c) => c[2]).join(' | ')} |`,
+    `|---|${cols.map(() => '---:').join('|')}|`,
+    ...systems.map((s) => `| ${label(s)} | ${cols.map(([sc, k]) => cell(s, sc, k)).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+/** The headline table, then one Markdown table per scenario, rows in a stable order. */
+export function markdown(aggs: Aggregate[], o: { headline?: boolean } = {}): string {
   const out: string[] = [];
-  const order = (s: string) => (s === 'socketio' ? 100 : s === 'ws' ? 101 : 0);
+  const lead = o.headline === false ? '' : headline(aggs);
+  if (lead) out.push(lead);
   for (const sc of SCENARIOS) {
-    const rows = aggs.filter((a) => a.scenario === sc).sort((a, b) => order(a.system) - order(b.system));
+    const rows = aggs.filter((a) => a.scenario === sc).sort((a, b) => systemOrder(a.system) - systemOrder(b.system));
     if (!rows.length) continue;
     const cols = COLUMNS[sc];
     out.push(`### ${TITLES[sc]}`, '', `_${settingsLine(rows[0])}; medians of ${Math.max(...rows.map((r) => r.runs))} run(s)_`, '');
