@@ -1,4 +1,4 @@
-import { SwitchyardError, type Logger } from '@switchyard/core';
+import { parseConfig, type Logger } from '@switchyard/core';
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 
@@ -26,7 +26,7 @@ const replication = z.number().int().refine((n) => n === -1 || (n >= 1 && n <= 3
 
 /** The options of `createKafkaAdapter`, with their defaults. */
 export const kafkaOptionsSchema = z
-  .object({
+  .strictObject({
     /** Bootstrap brokers, `host:port`. Either this or `kafka`. */
     brokers: z.array(broker).min(1, 'needs at least one broker').optional(),
     /** A kafkajs instance you own; used as is and never disconnected by us. Either this or `brokers`. */
@@ -83,11 +83,5 @@ export type KafkaAdapterOptions = z.output<typeof kafkaOptionsSchema>;
 
 /** Parse options; a bad value throws CONFIG_INVALID naming the field and the reason. */
 export function parseKafkaOptions(input: unknown): KafkaAdapterOptions {
-  const result = kafkaOptionsSchema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
-  throw new SwitchyardError('CONFIG_INVALID', `invalid Kafka options: ${issues.join('; ')}`, {
-    source: 'kafka',
-    details: { issues },
-  });
+  return parseConfig(kafkaOptionsSchema, input ?? {}, 'kafka');
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchyard/core';
-import { SwitchyardError } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { SOURCE } from './errors.js';
@@ -30,7 +30,7 @@ const server = z.string().min(1).regex(/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+
 
 /** The options of every NATS port of this package. Defaults live here; the README table is written from it. */
 export const natsOptionsSchema = z
-  .object({
+  .strictObject({
     /** Server URL(s) to connect to, e.g. `nats://127.0.0.1:4222`. We own that connection and close it. */
     servers: z.union([server, z.array(server).min(1)]).optional(),
     /** A connection you opened. We use it and never close it (not even on `close()`). */
@@ -63,7 +63,7 @@ export const natsOptionsSchema = z
     /** Bytes kept while disconnected (sum of payloads); past it publish rejects with BUFFER_FULL. */
     publishBufferBytes: z.number().int().min(0).default(16 * 1024 * 1024),
     history: z
-      .object({
+      .strictObject({
         /** The JetStream stream holding every room's history (subjects `<prefix>.h.>`). */
         stream: resourceName.default('SWITCHYARD_HISTORY'),
         /** The KV bucket holding each room's epoch. */
@@ -83,7 +83,7 @@ export const natsOptionsSchema = z
       })
       .prefault({}),
     registry: z
-      .object({
+      .strictObject({
         /** The KV bucket holding node records and leases. */
         bucket: resourceName.default('switchyard_registry'),
         /**
@@ -96,7 +96,7 @@ export const natsOptionsSchema = z
       })
       .prefault({}),
     sessions: z
-      .object({
+      .strictObject({
         /** The KV bucket holding sessions and affinity keys. */
         bucket: resourceName.default('switchyard_sessions'),
         /** The bucket's `max_age` backstop, ms; every session and affinity TTL must be at most this. 0 turns it off. */
@@ -124,11 +124,5 @@ export type NatsAdapterConfig = z.output<typeof natsOptionsSchema>;
 
 /** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. */
 export function parseNatsOptions(input: NatsAdapterOptions | NatsAdapterConfig): NatsAdapterConfig {
-  const result = natsOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-  throw new SwitchyardError('CONFIG_INVALID', `invalid options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-    source: SOURCE,
-    details: { issues },
-  });
+  return parseConfig(natsOptionsSchema, input, SOURCE);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchyard/core';
-import { SwitchyardError } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core';
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -17,7 +17,7 @@ const loggerSchema = z.custom<Logger>(
   { message: 'expected a pino-compatible logger (debug, info, warn, error)' },
 );
 
-const hostPort = z.object({
+const hostPort = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(6379),
 });
@@ -27,12 +27,12 @@ export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{0,64}$/;
 
 /** The options of every Redis adapter of this package. Defaults live here; the README table is written from it. */
 export const redisOptionsSchema = z
-  .object({
+  .strictObject({
     /** `redis://[user:pass@]host:port[/db]` or `rediss://` for TLS. Standalone mode. */
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
     /** Connection options when no `url` is given (standalone mode). */
     connection: z
-      .object({
+      .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(1).max(65535).default(6379),
         username: z.string().optional(),
@@ -79,7 +79,7 @@ export const redisOptionsSchema = z
     /** How often an active `watch()` compares `list()` with what it saw, to report joins and timeouts it missed, ms. 0 turns it off. */
     registryReconcileMs: z.number().int().min(0).default(5000),
     history: z
-      .object({
+      .strictObject({
         /** Keep at most this many entries per stream (exact trim). */
         maxLength: z.number().int().min(1).default(1000),
         /** Drop entries older than this, ms. 0 keeps them regardless of age. */
@@ -116,11 +116,5 @@ export type RedisAdapterConfig = z.output<typeof redisOptionsSchema>;
 
 /** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. */
 export function parseRedisOptions(input: RedisAdapterOptions | RedisAdapterConfig = {}): RedisAdapterConfig {
-  const result = redisOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-  throw new SwitchyardError('CONFIG_INVALID', `invalid options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-    source: 'redis',
-    details: { issues },
-  });
+  return parseConfig(redisOptionsSchema, input, 'redis');
 }

@@ -38,6 +38,7 @@ describe('options', () => {
     ['a zero history length', { history: { maxLength: 0 } }, 'history.maxLength'],
     ['a non-client', { client: {} as never }, 'client'],
     ['a logger without methods', { logger: { info: () => undefined } as never }, 'logger'],
+    ['a misspelled key', { keyPrefx: 'app:' } as never, 'keyPrefx'],
     ['url and connection together', { url: 'redis://127.0.0.1', connection: { host: 'x' } }, 'url'],
   ];
   for (const [what, options, field] of bad) {

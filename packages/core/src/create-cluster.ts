@@ -59,6 +59,9 @@ export interface CreateClusterOptions extends ClusterConfigInput {
   configure?: (container: DependencyContainer) => void;
 }
 
+/** Options of `createCluster` that are not cluster configuration (named when an unknown key is near one). */
+const OWN_KEYS = ['adapter', 'bus', 'registry', 'sessions', 'history', 'hub', 'strategies', 'logger', 'logLevel', 'metricsRegistry', 'defaultMetrics', 'closePorts', 'configure'];
+
 /**
  * The composition root of one cluster node: validates the configuration, builds a child
  * container (never the global one), registers the ports (in-memory by default) and resolves
@@ -70,7 +73,7 @@ export function createCluster(options: CreateClusterOptions = {}): ClusterNode {
   const registry = givenRegistry ?? adapter?.registry;
   const sessions = givenSessions ?? adapter?.sessions;
   const history = givenHistory ?? adapter?.history;
-  const parsed = parseConfig(clusterConfigSchema, rest);
+  const parsed = parseConfig(clusterConfigSchema, rest, 'core', OWN_KEYS);
   const config = { ...parsed, nodeId: parsed.nodeId ?? `node-${randomId(6)}` };
   const hub = givenHub ?? getDefaultHub();
 

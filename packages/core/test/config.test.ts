@@ -35,3 +35,12 @@ describe('cluster configuration', () => {
     expect(() => createCluster({ hub: new MemoryHub(), capacity: 0 })).toThrow(/capacity/);
   });
 });
+
+describe('unknown options', () => {
+  it('are refused, naming the closest known option (nested ones too)', () => {
+    expect(() => createCluster({ balancr: 'round-robin' } as never)).toThrow(/balancr: unknown option \(did you mean balancer\?\)/);
+    expect(() => createCluster({ rebalance: { intervalMS: 5 } } as never)).toThrow(/rebalance\.intervalMS: unknown option \(did you mean rebalance\.intervalMs\?\)/);
+    expect(() => createCluster({ adaptr: {} } as never)).toThrow(/did you mean adapter\?/);
+    expect(() => createCluster({ qqqqqqq: 1 } as never)).toThrow(/qqqqqqq: unknown option \(known: nodeId, /);
+  });
+});

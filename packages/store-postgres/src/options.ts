@@ -1,4 +1,4 @@
-import { SwitchyardError, type Logger } from '@switchyard/core';
+import { parseConfig, type Logger } from '@switchyard/core';
 import type pg from 'pg';
 import { z } from 'zod';
 
@@ -43,7 +43,7 @@ const poolConfig = z.looseObject({
 });
 
 const historySchema = z
-  .object({
+  .strictObject({
     /** Keep at most this many entries per stream (trimmed on append). */
     maxLength: z.number().int().positive().default(1000),
     /** Drop entries older than this, ms (judged by the database clock). 0 keeps them regardless of age. */
@@ -54,7 +54,7 @@ const historySchema = z
   .prefault({});
 
 const busSchema = z
-  .object({
+  .strictObject({
     /** Largest payload `publish` accepts, bytes. Above the inline limit payloads go through a table. */
     maxPayloadBytes: z.number().int().positive().max(256 * 1024 * 1024).default(1024 * 1024),
     /** Notifications up to this size (bytes, after encoding) carry the payload inline; NOTIFY allows < 8000. */
@@ -79,7 +79,7 @@ const busSchema = z
 
 /** Options of every Postgres port and of `createPostgresAdapter`. Give exactly one of `connectionString`, `poolConfig` or `pool`. */
 export const postgresOptionsSchema = z
-  .object({
+  .strictObject({
     /** e.g. `postgres://user@127.0.0.1:5432/app`. We open (and end) our own pool. */
     connectionString: z.string().min(1).optional(),
     /** `pg.Pool` settings. We open (and end) our own pool. */
@@ -136,11 +136,5 @@ export type ResolvedPostgresOptions = z.output<typeof postgresOptionsSchema>;
 
 /** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. */
 export function parseOptions(input: PostgresOptions): ResolvedPostgresOptions {
-  const r = postgresOptionsSchema.safeParse(input);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(options)'}: ${i.message}`);
-  throw new SwitchyardError('CONFIG_INVALID', `invalid postgres options: ${issues.join('; ')}`, {
-    source: 'postgres',
-    details: { issues },
-  });
+  return parseConfig(postgresOptionsSchema, input, 'postgres');
 }

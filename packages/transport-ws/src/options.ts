@@ -12,7 +12,7 @@ const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${w
 
 /** Every option of `createNode`, with its default. The README's options table is written from this. */
 export const nodeOptionsSchema = z
-  .object({
+  .strictObject({
     /** The core cluster node this WebSocket node serves (from `createCluster`). */
     cluster: z.custom<ClusterNodeApi>((v) => typeof v === 'object' && v !== null && typeof (v as ClusterNodeApi).publish === 'function' && typeof (v as ClusterNodeApi).place === 'function', 'cluster must be a cluster node (createCluster)'),
     /** Attach to this http.Server (upgrades on `path` only; other paths are left alone). */
@@ -45,14 +45,14 @@ export const nodeOptionsSchema = z
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
     closeTimeoutMs: z.number().int().min(10).default(5_000),
     /** Adaptive batching while a socket's previous write is pending. */
-    batch: z.object({ maxMessages: z.number().int().min(1).max(10_000).default(64), maxDelayMs: z.number().min(0).max(1000).default(5) }).prefault({}),
+    batch: z.strictObject({ maxMessages: z.number().int().min(1).max(10_000).default(64), maxDelayMs: z.number().min(0).max(1000).default(5) }).prefault({}),
     /** Per-connection send queue: bound in messages, and socket buffer bytes above which we stop writing. */
-    sendQueue: z.object({ maxMessages: z.number().int().min(1).default(1024), highWaterBytes: z.number().int().min(1024).default(1_048_576) }).prefault({}),
+    sendQueue: z.strictObject({ maxMessages: z.number().int().min(1).default(1024), highWaterBytes: z.number().int().min(1024).default(1_048_576) }).prefault({}),
     /** permessage-deflate, opt-in: false, or the size in bytes from which messages are compressed. */
-    perMessageDeflate: z.union([z.literal(false), z.object({ threshold: z.number().int().min(0).default(1024) })]).default(false),
+    perMessageDeflate: z.union([z.literal(false), z.strictObject({ threshold: z.number().int().min(0).default(1024) })]).default(false),
     /** Token bucket per connection (client frames), or false for none. */
     rateLimit: z
-      .union([z.literal(false), z.object({ messagesPerSecond: z.number().positive().default(100), burst: z.number().int().min(1).default(200), maxStrikes: z.number().int().min(0).default(20) })])
+      .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive().default(100), burst: z.number().int().min(1).default(200), maxStrikes: z.number().int().min(0).default(20) })])
       .default({ messagesPerSecond: 100, burst: 200, maxStrikes: 20 }),
     /** Open connections allowed per client IP (0: no limit); more are refused with HTTP 429. */
     maxConnectionsPerIp: z.number().int().min(0).default(0),
@@ -69,7 +69,7 @@ export const nodeOptionsSchema = z
     /** Allow or refuse a client publish to a room. Default: only members of the room. */
     authorizePublish: fn<RoomHook>('authorizePublish').optional(),
     /** Rooms that keep history (offsets, replay on join/resume): true, or a predicate per room. */
-    rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
+    rooms: z.strictObject({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
     /** Most messages replayed per room on a join or resume; more is reported as a gap. */
     maxReplay: z.number().int().min(0).default(1000),
     /** Default timeout of cluster-wide presence queries (`roomMembers`, `connectionCount`), ms. */
@@ -77,7 +77,7 @@ export const nodeOptionsSchema = z
     /** Session TTL in the session store, ms (default: the cluster's `sessionTtlMs`). */
     sessionTtlMs: z.number().int().min(100).optional(),
     /** Graceful shutdown: clients moved per batch, jitter between batches, and the default grace period. */
-    drain: z.object({ batchSize: z.number().int().min(1).default(100), batchIntervalMs: z.number().int().min(0).default(50), graceMs: z.number().int().min(0).default(10_000) }).prefault({}),
+    drain: z.strictObject({ batchSize: z.number().int().min(1).default(100), batchIntervalMs: z.number().int().min(0).default(50), graceMs: z.number().int().min(0).default(10_000) }).prefault({}),
     /** Serve /health, /ready, /metrics, /cluster, /route on the server we create (ignored when attached: mount `node.httpHandler`). */
     http: z.boolean().default(true),
     /** Prefix of the HTTP endpoints, e.g. `/switchyard` serves `/switchyard/health`... (default: none). */
@@ -96,7 +96,7 @@ export type { IncomingMessage };
 
 /** Options of the ready JWT verifier `jwtAuth`. Give `secret` (HS256) or `jwksUrl`. */
 export const jwtOptionsSchema = z
-  .object({
+  .strictObject({
     /** Shared secret for HS256/HS384/HS512 tokens. */
     secret: z.string().min(16, 'at least 16 characters').optional(),
     /** JWKS endpoint for asymmetric tokens (RS256, ES256, EdDSA...). */
@@ -122,7 +122,7 @@ const port = <T>(what: string, methods: string[]) =>
   z.custom<T>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), `${what} must implement ${methods.join(', ')}`);
 
 /** Options of `createEmitter`: a publish-only sender for processes that are not nodes (workers, serverless functions). */
-export const emitterOptionsSchema = z.object({
+export const emitterOptionsSchema = z.strictObject({
   /** The cluster's message bus (an adapter instance, e.g. the Redis or NATS bus). */
   bus: port<MessageBus>('bus', ['publish', 'connect', 'close']),
   /** The cluster's history store, for room sends with `{ history: true }`. */
@@ -132,7 +132,7 @@ export const emitterOptionsSchema = z.object({
   /** Sender id in the envelopes (`from`); must differ from every node id. Default `emitter-<random>`. */
   id: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'id must be 1-64 characters from A-Z a-z 0-9 _ . : -').optional(),
   /** Rooms whose sends go to history by default: true, or a predicate per room (as the nodes' `rooms.history`). */
-  rooms: z.object({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
+  rooms: z.strictObject({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
   /** Close the bus and history store on `close()` (default true, like a cluster's ports); false when you share them. */
   closePorts: z.boolean().default(true),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', 'logger must be pino-compatible').optional(),

@@ -114,10 +114,39 @@ function fn<T>(o: Record<string, unknown>, field: string): T | undefined {
   return v as T | undefined;
 }
 
+const KNOWN: readonly string[] = ['url', 'urls', 'token', 'getToken', 'tokenInQuery', 'session', 'params', 'WebSocket', 'reconnect', 'maxRedirects', 'bufferSize', 'ackTimeoutMs', 'handshakeTimeoutMs', 'holeTimeoutMs', 'isFatal', 'lazy', 'logger', 'random'];
+
+/** Edit distance, for naming the option a misspelled key meant. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** Refuse a key no option has, naming the closest one. */
+function checkKeys(o: Record<string, unknown>, known: readonly string[], where = ''): void {
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const near = known.map((n) => [n, distance(k.toLowerCase(), n.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+    const hint = near && near[1] <= Math.max(2, Math.floor(k.length / 3)) ? ` (did you mean \`${where}${near[0]}\`?)` : '';
+    throw clientError('CONFIG_INVALID', `unknown option \`${where}${k}\`${hint}`);
+  }
+}
+
 /** Checks options and applies defaults; throws `CONFIG_INVALID` naming the field. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw bad('options', 'expected an object');
   const o = options as unknown as Record<string, unknown>;
+  checkKeys(o, KNOWN);
+  if (typeof o.reconnect === 'object' && o.reconnect !== null) checkKeys(o.reconnect as Record<string, unknown>, ['baseMs', 'maxMs', 'firstRetryMaxMs'], 'reconnect.');
   const urls = options.urls ?? (options.url === undefined ? [] : [options.url]);
   if (!Array.isArray(urls) || urls.length === 0) throw bad('url', 'give `url` or a non-empty `urls`');
   for (const u of urls) if (typeof u !== 'string' || !/^wss?:\/\/\S+$/i.test(u)) throw bad(options.urls ? 'urls' : 'url', `not a ws:// or wss:// URL: ${String(u)}`);
