@@ -3,6 +3,7 @@ import type { SourceAddresses } from './proc/addresses.js';
 import type { BackendConfig } from './server/ports.js';
 import type { Sample, ServerStartArgs, WireCounts } from './server/types.js';
 import type { ClientSpec } from './client/drivers.js';
+import type { ClientTrace } from './client/recorder.js';
 import { merge } from './stats/histogram.js';
 import { isRawWs, type System } from './types.js';
 
@@ -29,7 +30,7 @@ export interface ClientStats {
   buckets: Array<[number, number]>;
   firstAt: number;
   lastAt: number;
-  traces: Array<{ lostAt?: number; reconnectedAt?: number; firstAfter?: number; distinct: number; duplicates: number }>;
+  traces: ClientTrace[];
 }
 
 export interface ConnectReport {

@@ -1,7 +1,7 @@
 import { createClient, type WebSocketConstructor } from '@switchyard/transport-ws/client';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { now, type ClientTrace, type Payload } from './recorder.js';
+import { lost, reconnected, type ClientTrace, type Payload } from './recorder.js';
 
 /** What one client is told: where to connect, from which source address, which rooms to join. */
 export interface ClientSpec {
@@ -45,12 +45,10 @@ export function connectSwitchyard(spec: ClientSpec, trace: ClientTrace, onMessag
   let connected = false;
   client.on('connected', (info) => {
     node = info.node;
-    if (connected) trace.reconnectedAt = now();
+    if (connected) reconnected(trace);
     connected = true;
   });
-  client.on('disconnected', () => {
-    if (trace.lostAt === undefined) trace.lostAt = now();
-  });
+  client.on('disconnected', (e) => lost(trace, `${e.code} ${e.reason}`.trim()));
   client.on('error', () => undefined);
   // messages to everyone / a user / a connection (room messages come through their room below)
   client.on('message', (m) => {
@@ -84,7 +82,7 @@ export function connectSocketIo(spec: ClientSpec, trace: ClientTrace, onMessage:
       s.on('m', (p: Payload) => onMessage(p, node));
       s.on('connect', () => {
         s.emit('join', spec.rooms, () => {
-          if (!first) trace.reconnectedAt = now();
+          if (!first) reconnected(trace);
           resolve();
         });
       });
@@ -93,8 +91,8 @@ export function connectSocketIo(spec: ClientSpec, trace: ClientTrace, onMessage:
         reject(err);
         if (!first) schedule();
       });
-      s.on('disconnect', () => {
-        if (trace.lostAt === undefined) trace.lostAt = now();
+      s.on('disconnect', (reason) => {
+        lost(trace, String(reason));
         if (o.failover && !closed) schedule();
       });
     });

@@ -31,6 +31,7 @@ async function connect(args: ConnectArgs) {
       const i = next++;
       const spec = args.specs[i] as ClientSpec;
       const trace = recorder.add(i);
+      trace.node = spec.ids[spec.url] ?? spec.url;
       const t = now();
       try {
         handles.push(await driver(spec, trace, (p, node) => recorder.record(i, p, node), args));

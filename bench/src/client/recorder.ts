@@ -11,14 +11,38 @@ export interface Payload {
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
-/** One client's reconnect story in the failover scenario (wall-clock ms). */
-export interface ClientTrace {
-  lostAt?: number;
+/** One loss of the connection and what followed (wall-clock ms). */
+export interface LossEpisode {
+  lostAt: number;
+  /** Close code and reason (Switchyard) or disconnect reason (Socket.IO), when the client library says. */
+  because?: string;
+  /** The next connection (hello done, rooms joined). */
   reconnectedAt?: number;
-  /** First message received after the reconnect (replayed or live). */
+  /** First message received after that reconnect (replayed or live). */
   firstAfter?: number;
+}
+
+/** One client's reconnect story in the failover scenario. */
+export interface ClientTrace {
+  /** The node the client first connected to. */
+  node?: string;
+  /** Every loss of the connection, in order. */
+  losses: LossEpisode[];
   distinct: number;
   duplicates: number;
+}
+
+/** The connection dropped: opens an episode unless one is still waiting for its reconnect. */
+export function lost(trace: ClientTrace, because?: string): void {
+  const last = trace.losses[trace.losses.length - 1];
+  if (last && last.reconnectedAt === undefined) return;
+  trace.losses.push({ lostAt: now(), ...(because ? { because: because.slice(0, 60) } : {}) });
+}
+
+/** Connected again after a loss. */
+export function reconnected(trace: ClientTrace): void {
+  const last = trace.losses[trace.losses.length - 1];
+  if (last && last.reconnectedAt === undefined) last.reconnectedAt = now();
 }
 
 /**
@@ -44,7 +68,7 @@ export class Recorder {
 
   /** Register client `i`; returns its trace. */
   add(i: number): ClientTrace {
-    const t: ClientTrace = { distinct: 0, duplicates: 0 };
+    const t: ClientTrace = { losses: [], distinct: 0, duplicates: 0 };
     this.traces[i] = t;
     if (this.trackSeq) this.seen[i] = new Set();
     return t;
@@ -77,7 +101,8 @@ export class Recorder {
     this.lastAt = t;
     const trace = this.traces[i];
     if (trace) {
-      if (trace.reconnectedAt !== undefined && trace.firstAfter === undefined && t >= trace.reconnectedAt) trace.firstAfter = t;
+      const last = trace.losses[trace.losses.length - 1];
+      if (last?.reconnectedAt !== undefined && last.firstAfter === undefined && t >= last.reconnectedAt) last.firstAfter = t;
       const seen = this.seen[i];
       if (seen) {
         if (seen.has(p.s)) trace.duplicates++;

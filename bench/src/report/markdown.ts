@@ -53,7 +53,9 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
     ['failed', 'failed'],
   ],
   failover: [
-    ['clients_on_killed_node', 'clients moved'],
+    ['clients_on_killed_node', 'clients displaced'],
+    ['dropped_on_surviving_nodes', 'dropped by survivors'],
+    ['dropped_before_kill', 'dropped before the kill'],
     ['declared_dead_ms', 'declared dead ms'],
     ['receiving_again_p50_ms', 'receiving again p50 ms'],
     ['receiving_again_p99_ms', 'p99 ms'],

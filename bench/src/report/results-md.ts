@@ -124,7 +124,7 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
     let why = '';
     if (met === false) {
       why = `Per delivery the Redis-bus nodes spent ${fmt(cpuSy)} µs of CPU against Socket.IO's ${fmt(cpuSio)} µs (Socket.IO ÷ Redis bus = ${x(cpuRatio)}).`;
-      if (Number.isFinite(cpuRatio) && cpuRatio < 8) why += ` On equal CPU that alone holds the ratio near ${x(cpuRatio)}: the nodes' CPU per delivery has to fall to Socket.IO's ÷ 8 (${fmt((cpuSio ?? NaN) / 8)} µs) for 8x.`;
+      if (Number.isFinite(cpuRatio) && cpuRatio < 8) why += ` Were node CPU the bound for both, the ratio would be near ${x(cpuRatio)}; for 8x the nodes' CPU per delivery has to fall to Socket.IO's ÷ 8 (${fmt((cpuSio ?? NaN) / 8)} µs).`;
       else if (Number.isFinite(cpuRatio)) why += ` Node CPU alone would allow ${x(cpuRatio)}.`;
       if (finite(busy)) why += ` At the best step the Redis-bus nodes kept ${fmt(busy)} of ${cores} cores busy${busy < 0.9 * cores ? '; the rest went to the client processes, Redis and any other work on the machine' : ''}.`;
       if (unsaturated(ref('saturation')) || unsaturated(sio('saturation'))) why += ` ${[ref('saturation'), sio('saturation')].filter(unsaturated).map((g) => label((g as Aggregate).system)).join(' and ')} delivered even the highest offered step in full: not saturated, so the ratio says little; run with a higher --rate.`;
@@ -172,7 +172,7 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
     let why = '';
     if (met === false) {
       why = `Redis-bus cross-node p99 ${fmt(a)} ms against raw ws's ${fmt(b)} ms (raw ws is one node: all its deliveries are same-node).`;
-      if (finite(sameSy) && finite(b)) why += sameSy <= b ? ` The nodes' same-node p99 (${fmt(sameSy)} ms) is within raw ws's, so the extra tail comes with the bus hop (cross-node p50 ${fmt(m(f, 'cross_p50_ms'))} ms, same-node p50 ${fmt(m(f, 'same_p50_ms'))} ms).` : ` The same-node p99 is above raw ws's too (${fmt(sameSy)} ms), so the tail is not the bus hop alone: it is there before a message leaves the node.`;
+      if (finite(sameSy) && finite(b)) why += sameSy <= b ? ` Its same-node p99 (${fmt(sameSy)} ms, clients on the publishing node) is within raw ws's, so the extra tail is on the cross-node path (cross-node p50 ${fmt(m(f, 'cross_p50_ms'))} ms, same-node p50 ${fmt(m(f, 'same_p50_ms'))} ms).` : ` Its same-node p99 (${fmt(sameSy)} ms, clients on the publishing node) is above raw ws's too, so the cross-node hop is not the whole difference.`;
     }
     out.push({
       target: 'fan-out at 20 msg/s to 2,000 clients: cross-node p99 no worse than raw ws without batching',
@@ -225,13 +225,20 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
             ? `Reconnecting itself took up to ${fmt(rmax)} ms (p50 ${fmt(m(f, 'reconnected_p50_ms'))} ms; the killed node was declared dead after ${fmt(m(f, 'declared_dead_ms'))} ms).`
             : `Every client had reconnected within ${fmt(rmax)} ms (p50 ${fmt(m(f, 'reconnected_p50_ms'))} ms); the rest of the ${fmt(max)} ms until the last one received again lies between its hello and its first message (resume and replay).`;
       }
+      const dropped = m(f, 'dropped_on_surviving_nodes') ?? 0;
+      const early = m(f, 'dropped_before_kill') ?? 0;
+      const again = m(f, 'cut_off_more_than_once') ?? 0;
+      if (dropped > 0) why += ` Besides the ${fmt(moved)} displaced clients, ${fmt(dropped)} clients of the surviving node${(f?.representative?.settings.nodes ?? 2) > 2 ? 's' : ''} lost their connection after the kill too (counted in the times above).`;
+      if (early > 0) why += ` ${fmt(early)} clients lost their connection before the kill.`;
+      if (again > 0) why += ` ${fmt(again)} clients lost their connection more than once in the run.`;
+      if (dropped > 0 || early > 0) why += ' The close codes are in the run notes.';
       if ((lost ?? 0) > 0 || (never ?? 0) > 0) why += ` ${fmt(lost)} messages were counted lost, ${fmt(never)} clients never received again before the run ended.`;
       if (hist !== 1) why += ' The run had no history.';
     }
     out.push({
       target: 'failover of 1,000 displaced clients: all receiving again <= 1 s, 0 lost with history',
       measured: f
-        ? `Redis bus, ${fmt(moved)} clients displaced: receiving again p50 ${fmt(m(f, 'receiving_again_p50_ms'))} / p99 ${fmt(m(f, 'receiving_again_p99_ms'))} / max ${fmt(max)} ms, lost ${fmt(lost)}, never recovered ${fmt(never)}, duplicates ${fmt(m(f, 'duplicates_seen'))}${enough ? '' : ' (fewer than the 1,000 the target is about: no verdict)'}${others ? ` (${others})` : ''}; Socket.IO receiving again max ${fmt(m(s, 'receiving_again_max_ms'))} ms, lost ${fmt(m(s, 'lost'))}`
+        ? `Redis bus, ${fmt(moved)} clients displaced${(m(f, 'dropped_on_surviving_nodes') ?? 0) > 0 ? ` (and ${fmt(m(f, 'dropped_on_surviving_nodes'))} dropped by the surviving node)` : ''}${(m(f, 'dropped_before_kill') ?? 0) > 0 ? `, ${fmt(m(f, 'dropped_before_kill'))} clients dropped before the kill` : ''}: receiving again p50 ${fmt(m(f, 'receiving_again_p50_ms'))} / p99 ${fmt(m(f, 'receiving_again_p99_ms'))} / max ${fmt(max)} ms, lost ${fmt(lost)}, never recovered ${fmt(never)}, duplicates ${fmt(m(f, 'duplicates_seen'))}${enough ? '' : ' (fewer than the 1,000 the target is about: no verdict)'}${others ? ` (${others})` : ''}; Socket.IO receiving again max ${fmt(m(s, 'receiving_again_max_ms'))} ms, lost ${fmt(m(s, 'lost'))}`
         : 'not run',
       met,
       why: why.trim(),

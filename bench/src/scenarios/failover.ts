@@ -8,8 +8,9 @@ const pct = (xs: number[], p: number): number => {
 
 /**
  * Failover: a room with history streams from node 0; a quarter into the run the last node
- * process is killed with SIGKILL. Measures time to declared dead, time until each of its
- * clients receives again elsewhere, and the messages each client never got.
+ * process is killed with SIGKILL. Measures time to declared dead, time until each client cut off
+ * (its own, and any a surviving node dropped meanwhile) receives again, and the messages each
+ * client never got.
  */
 export const failover: Scenario = async (ctx) => {
   const { h, s } = ctx;
@@ -37,19 +38,34 @@ export const failover: Scenario = async (ctx) => {
   const st = await h.clientStats(true);
   const cpu = await h.serverStats();
   const dead = h.events.filter((e) => e.event === 'dead' && (e.data as { dead: string }).dead === victim.id).map((e) => (e.data as { at: number }).at - killAt).filter((d) => d >= 0);
-  const moved = st.traces.filter((t) => t.lostAt !== undefined);
-  const reconnected = moved.filter((t) => t.reconnectedAt !== undefined).map((t) => (t.reconnectedAt as number) - killAt);
-  const back = moved.filter((t) => t.firstAfter !== undefined).map((t) => (t.firstAfter as number) - killAt);
+  // Every client cut off at or after the kill: those of the killed node, and any a surviving node
+  // dropped meanwhile. A client cut off more than once counts from the kill to the first message
+  // after its last reconnect. Losses before the kill are counted apart.
+  const cut = st.traces.map((t) => ({ t, eps: t.losses.filter((e) => e.lostAt >= killAt) })).filter((c) => c.eps.length > 0);
+  const moved = cut.map((c) => c.t);
+  const displaced = st.traces.filter((t) => t.node === victim.id).length;
+  const reconnected = cut.map((c) => c.eps[0]?.reconnectedAt).filter((v): v is number => v !== undefined).map((v) => v - killAt);
+  const back = cut.map((c) => c.eps[c.eps.length - 1]?.firstAfter).filter((v): v is number => v !== undefined).map((v) => v - killAt);
   const lost = st.traces.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
   const lostMoved = moved.reduce((a, t) => a + Math.max(0, sent - t.distinct), 0);
+  const reasons = (eps: Array<{ because?: string }>) => {
+    const out: Record<string, number> = {};
+    for (const e of eps) out[e.because ?? 'unknown'] = (out[e.because ?? 'unknown'] ?? 0) + 1;
+    return Object.keys(out).length ? JSON.stringify(out) : 'none';
+  };
+  const before = st.traces.flatMap((t) => t.losses.filter((e) => e.lostAt < killAt));
   const recoveredCurve: Array<[number, number]> = [...back].sort((a, b) => a - b).map((v, i) => [round(v, 1), i + 1]);
   const base = Math.floor((killAt - t0) / 100);
   return {
     metrics: {
       clients: conn.connected,
-      clients_on_killed_node: moved.length,
+      clients_on_killed_node: displaced,
+      clients_cut_off: moved.length,
+      dropped_on_surviving_nodes: moved.filter((t) => t.node !== victim.id).length,
+      dropped_before_kill: st.traces.filter((t) => t.losses.some((e) => e.lostAt < killAt)).length,
+      cut_off_more_than_once: st.traces.filter((t) => t.losses.length > 1).length,
       recovered_clients: back.length,
-      never_recovered: moved.length - back.length,
+      never_recovered: st.traces.filter((t) => t.losses.length > 0 && t.losses[t.losses.length - 1]?.firstAfter === undefined).length,
       declared_dead_ms: dead.length ? round(Math.min(...dead), 0) : NaN,
       reconnected_p50_ms: round(pct(reconnected, 50), 0),
       reconnected_max_ms: reconnected.length ? round(Math.max(...reconnected), 0) : NaN,
@@ -65,6 +81,10 @@ export const failover: Scenario = async (ctx) => {
     },
     timeline: timeline(st.buckets).map(([t, v]) => [round(t - base / 10, 1), v]),
     series: { recovered: recoveredCurve, marks: [[0, 0], ...(dead.length ? [[round(Math.min(...dead), 0), 1] as [number, number]] : [])] },
-    notes: [`killed ${victim.id} (pid ${victim.proc.pid}) ${round(ms / 4 / 1000, 1)} s into the stream; timeline t=0 is the kill`],
+    notes: [
+      `connections lost after the kill, by close code / reason: clients of the killed node ${reasons(cut.filter((c) => c.t.node === victim.id).flatMap((c) => c.eps))}; of the surviving node${h.nodes.length > 2 ? 's' : ''} ${reasons(cut.filter((c) => c.t.node !== victim.id).flatMap((c) => c.eps))}`,
+      ...(before.length ? [`connections lost before the kill (${before.length}), by close code / reason: ${reasons(before)}`] : []),
+      `killed ${victim.id} (pid ${victim.proc.pid}) ${round(ms / 4 / 1000, 1)} s into the stream; timeline t=0 is the kill`,
+    ],
   };
 };
