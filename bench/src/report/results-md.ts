@@ -307,7 +307,7 @@ export function resultsMarkdown(aggs: Aggregate[], meta: Meta): string {
     '',
     '## Node CPU per delivery, messages per frame, connect rate',
     '',
-    headline(aggs).split('\n').slice(2).join('\n'),
+    headline(aggs).split('\n').slice(2).join('\n') || '_Not measured: fan-out, saturation, small rooms and connect storm did not run._\n',
     '## Targets (issue 12)',
     '',
     '| target | measured | verdict |',
