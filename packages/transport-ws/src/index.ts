@@ -22,3 +22,4 @@ export {
   type Priority,
   type RoomState,
 } from './protocol/frames.js';
+export type { EventMap, AnyEvents, EventName, EventData, EventOf, EventArgs } from './client/events.js';

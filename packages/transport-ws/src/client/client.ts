@@ -4,7 +4,8 @@ import { Emitter } from './emitter.js';
 import { clientError, type SwitchyardClientError } from './errors.js';
 import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from './frames.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions, type WebSocketConstructor, type WebSocketLike } from './options.js';
-import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHost } from './room.js';
+import type { AnyEvents, EventData, EventMap, EventName } from './events.js';
+import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHandle, type RoomHost } from './room.js';
 
 /** The connection's state. */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -36,13 +37,13 @@ export interface DisconnectedInfo {
 }
 
 /** Events of the client. */
-export interface ClientEvents {
+export interface ClientEvents<S extends EventMap = AnyEvents> {
   connecting: (e: { url: string; attempt: number }) => void;
   connected: (e: ConnectedInfo) => void;
   disconnected: (e: DisconnectedInfo) => void;
   redirect: (e: { url: string; reason: string; count: number }) => void;
   /** Every delivered message, room messages included (with `room`). */
-  message: (m: ClientMessage) => void;
+  message: (m: ClientMessage<S>) => void;
   /** Messages of a room that will never be delivered, said explicitly (also emitted on the room). */
   gap: (g: GapInfo) => void;
   error: (err: SwitchyardClientError) => void;
@@ -69,7 +70,7 @@ interface Outgoing {
  * deaths. Create it with `createClient`. Runs in browsers and in Node (pass `WebSocket` from
  * the `ws` package on Node 20).
  */
-export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost {
+export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> extends Emitter<ClientEvents<S>> implements RoomHost {
   private readonly o: ResolvedOptions;
   private readonly WS: WebSocketConstructor;
   private _state: ConnectionState = 'idle';
@@ -78,7 +79,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   private nextUrl: string;
   private session: string | undefined;
   private _welcome: ConnectedInfo | undefined;
-  private readonly rooms = new Map<string, Room>();
+  private readonly rooms = new Map<string, Room<S>>();
   /** Rooms sent in the current hello, and whether each carried an offset. */
   private helloRooms = new Map<string, boolean>();
   private readonly pending = new Map<number, Pending>();
@@ -155,9 +156,9 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   }
 
   /** The room `name` (get-or-create, never throws): subscribes it if it is not subscribed. */
-  room(name: string): Room {
+  room(name: string): Room<S> {
     let room = this.rooms.get(name);
-    if (!room) this.rooms.set(name, (room = new Room(name, this)));
+    if (!room) this.rooms.set(name, (room = new Room<S>(name, this)));
     if (this._state !== 'closed') room.join();
     return room;
   }
@@ -171,14 +172,14 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
    * Sends a message to the server application (no ack). Buffered while reconnecting.
    * Returns false (and emits `error` with `BUFFER_FULL`, `CLOSED` or `PAYLOAD_TOO_LARGE`) when dropped.
    */
-  send(event: string | undefined, data?: unknown): boolean {
+  send<E extends EventName<C>>(event: E, data?: EventData<C, E>): boolean {
     const err = this.out({ t: 'msg', event, data });
     if (err) this.emit('error', err);
     return err === undefined;
   }
 
   /** Sends a message to the server application and resolves with its reply (the ack's `result`). */
-  request<T = unknown>(event: string | undefined, data?: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+  request<T = unknown, E extends EventName<C> = EventName<C>>(event: E, data?: EventData<C, E>, options: { timeoutMs?: number } = {}): Promise<T> {
     return this.call({ t: 'msg', event, data }, options.timeoutMs) as Promise<T>;
   }
 
@@ -193,14 +194,14 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   // ---- RoomHost ----
 
   /** @internal */
-  joinRoom(room: Room): void {
+  joinRoom(room: RoomHandle): void {
     if (this._state === 'idle' && this.o.lazy) this.connect();
     if (this._state !== 'connected') return; // the next hello carries it
     this.sendJoin(room);
   }
 
   /** @internal */
-  leaveRoom(room: Room): Promise<void> {
+  leaveRoom(room: RoomHandle): Promise<void> {
     room.joinSeq++;
     if (this._state !== 'connected') return Promise.resolve();
     return this.call({ t: 'leave', room: room.name }, undefined, true).then(
@@ -210,7 +211,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   }
 
   /** @internal */
-  publishRoom(room: Room, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult> {
+  publishRoom(room: RoomHandle, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult> {
     return this.call({ t: 'pub', room: room.name, event, data }, timeoutMs).then((r) => {
       const { offset, epoch } = (r ?? {}) as { offset?: unknown; epoch?: unknown };
       if (typeof offset !== 'number') return {};
@@ -219,7 +220,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
   }
 
   /** @internal */
-  replayRoom(room: Room, offset: number, epoch: string | undefined): void {
+  replayRoom(room: RoomHandle, offset: number, epoch: string | undefined): void {
     if (this._state !== 'connected') return; // the resume replays from the room's offset anyway
     this.o.logger?.debug({ room: room.name, offset }, 'switchyard client: asking for a replay of a hole');
     this.call({ t: 'join', room: room.name, offset, ...(epoch !== undefined ? { epoch } : {}) }, undefined, true).catch(() => undefined);
@@ -227,7 +228,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
 
   /** @internal */
   roomMessage(m: ClientMessage): void {
-    this.emit('message', m);
+    this.emit('message', m as ClientMessage<S>);
   }
 
   /** @internal */
@@ -304,7 +305,7 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     return p;
   }
 
-  private sendJoin(room: Room): void {
+  private sendJoin(room: RoomHandle): void {
     const seq = ++room.joinSeq;
     const pos = room.position();
     const asked = pos.offset !== undefined;
@@ -435,8 +436,10 @@ export class SwitchyardClient extends Emitter<ClientEvents> implements RoomHost 
     if (m.e !== undefined) out.epoch = m.e;
     if (m.from !== undefined) out.from = m.from;
     const room = m.room === undefined ? undefined : this.rooms.get(m.room);
-    if (room) room.receive(m, out);
-    else this.emit('message', out);
+    // the server is trusted to send what the map says: the SDK does not validate application data
+    const typed = out as ClientMessage<S>;
+    if (room) room.receive(m, typed);
+    else this.emit('message', typed);
   }
 
   private onWelcome(f: WelcomeFrame): void {
@@ -648,8 +651,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * Creates a client. Unless `lazy` is set it starts connecting at once; with `lazy` the first
  * `room()`, `send()`, `request()` or `ready()` connects.
  */
-export function createClient(options: ClientOptions): SwitchyardClient {
-  const client = new SwitchyardClient(options);
+export function createClient<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents>(options: ClientOptions): SwitchyardClient<S, C> {
+  const client = new SwitchyardClient<S, C>(options);
   if (options.lazy !== true) client.connect();
   return client;
 }

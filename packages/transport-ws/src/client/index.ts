@@ -9,3 +9,4 @@ export { SwitchyardClientError, type ClientErrorCode } from './errors.js';
 export { CloseCode, FATAL_CLOSE_CODES, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL, PROTOCOL_VERSION } from './close-codes.js';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 export { parseServerFrame, type ServerFrame, type MsgFrame, type GapFrame, type WelcomeFrame, type RoomPosition, type RoomResult } from './frames.js';
+export type { EventMap, AnyEvents, EventName, EventData, EventOf, EventArgs } from './events.js';

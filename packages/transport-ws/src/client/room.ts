@@ -1,14 +1,13 @@
 import { Emitter } from './emitter.js';
 import type { SwitchyardClientError } from './errors.js';
+import type { AnyEvents, EventData, EventMap, EventName, EventOf } from './events.js';
 import type { GapFrame, MsgFrame, RoomPosition, RoomResult } from './frames.js';
 
 /** A room subscription's state: `subscribing` (join sent or waiting for a connection), `subscribed`, `unsubscribed`. */
 export type RoomState = 'unsubscribed' | 'subscribing' | 'subscribed';
 
-/** A message delivered to the application. */
-export interface ClientMessage {
-  event: string | undefined;
-  data: unknown;
+/** A message delivered to the application; with an event map, `data` narrows with `event`. */
+export type ClientMessage<S extends EventMap = AnyEvents> = EventOf<S> & {
   /** The room, for room messages. */
   room?: string;
   /** The room's offset, when the room keeps history. */
@@ -17,7 +16,7 @@ export interface ClientMessage {
   epoch?: string;
   /** The sender's connection id, when the server tells. */
   from?: string;
-}
+};
 
 /** Sent with `subscribed`: whether the join tried to recover missed messages, and whether it did. */
 export interface SubscribedInfo {
@@ -58,24 +57,34 @@ export interface PublishResult {
 }
 
 /** Events of a room. */
-export interface RoomEvents {
+export interface RoomEvents<S extends EventMap = AnyEvents> {
   state: (e: { from: RoomState; to: RoomState }) => void;
   subscribing: (e: { room: string }) => void;
   subscribed: (e: SubscribedInfo) => void;
   unsubscribed: (e: { room: string; error?: SwitchyardClientError }) => void;
-  message: (m: ClientMessage) => void;
+  message: (m: ClientMessage<S>) => void;
   /** Messages that will never be delivered (see `GapInfo`). */
   gap: (g: GapInfo) => void;
   error: (err: SwitchyardClientError) => void;
 }
 
 /** What a room needs from its client (internal). */
+/** What the client needs of a room (internal). */
+export interface RoomHandle {
+  readonly name: string;
+  readonly state: RoomState;
+  joinSeq: number;
+  position(): RoomPosition;
+  confirmed(result: RoomResult, askedOffset: boolean): void;
+  refused(err: SwitchyardClientError): void;
+}
+
 export interface RoomHost {
-  joinRoom(room: Room): void;
-  leaveRoom(room: Room): Promise<void>;
-  publishRoom(room: Room, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult>;
+  joinRoom(room: RoomHandle): void;
+  leaveRoom(room: RoomHandle): Promise<void>;
+  publishRoom(room: RoomHandle, event: string | undefined, data: unknown, timeoutMs?: number): Promise<PublishResult>;
   /** Ask the node to replay the room after `offset` (a hole). */
-  replayRoom(room: Room, offset: number, epoch: string | undefined): void;
+  replayRoom(room: RoomHandle, offset: number, epoch: string | undefined): void;
   /** A message of the room is delivered (the client's own `message` event). */
   roomMessage(m: ClientMessage): void;
   /** Messages of the room are gone (the client's own `gap` event). */
@@ -84,7 +93,7 @@ export interface RoomHost {
 }
 
 /** A message or a gap notice waiting for the offsets before it. */
-type Waiting = { m: MsgFrame; out: ClientMessage } | { gap: GapFrame };
+type Waiting<S extends EventMap> = { m: MsgFrame; out: ClientMessage<S> } | { gap: GapFrame };
 
 /** Most messages held per room while a hole is being filled; beyond it the hole is given up as a gap. */
 const MAX_WAITING = 10_000;
@@ -96,14 +105,14 @@ const MAX_WAITING = 10_000;
  * message that arrives ahead of a missing one and asks the node to replay the hole, and emits
  * `gap` for what the node says (or it finds) will never come.
  */
-export class Room extends Emitter<RoomEvents> {
+export class Room<S extends EventMap = AnyEvents> extends Emitter<RoomEvents<S>> implements RoomHandle {
   private _state: RoomState = 'unsubscribed';
   /** Last offset delivered (or the start the server reported): every message chains on it. */
   private delivered: number | undefined;
   private _epoch: string | undefined;
   private everSubscribed = false;
   /** Messages and gap notices that arrived ahead of a missing offset, keyed by the offset they follow. */
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new Map<number, Waiting<S>>();
   private holeTimer: ReturnType<typeof setTimeout> | undefined;
   private replayAsks = 0;
   /** Bumped on every join/leave so that stale acks are ignored. */
@@ -152,7 +161,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Publishes to the room; resolves with the server's ack (`offset` and `epoch` when the room keeps history). */
-  publish(event: string | undefined, data: unknown, options: { timeoutMs?: number } = {}): Promise<PublishResult> {
+  publish<E extends EventName<S>>(event: E, data: EventData<S, E>, options: { timeoutMs?: number } = {}): Promise<PublishResult> {
     return this.host.publishRoom(this, event, data, options.timeoutMs);
   }
 
@@ -214,7 +223,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** @internal A message of this room: delivered in offset order, once; held while an earlier one is missing. */
-  receive(m: MsgFrame, out: ClientMessage): void {
+  receive(m: MsgFrame, out: ClientMessage<S>): void {
     if (this._state === 'unsubscribed') return;
     if (m.o === undefined) return this.release(out);
     if (m.e !== undefined && m.e !== this._epoch) {
@@ -252,9 +261,9 @@ export class Room extends Emitter<RoomEvents> {
     this.hold(g.from, { gap: g });
   }
 
-  private release(out: ClientMessage): void {
+  private release(out: ClientMessage<S>): void {
     this.emit('message', out);
-    this.host.roomMessage(out);
+    this.host.roomMessage(out as ClientMessage);
   }
 
   private emitGap(g: GapInfo): void {
@@ -271,7 +280,7 @@ export class Room extends Emitter<RoomEvents> {
     this.delivered = 0;
   }
 
-  private hold(prev: number, w: Waiting): void {
+  private hold(prev: number, w: Waiting<S>): void {
     if (this.waiting.has(prev)) {
       this.duplicatesDropped++;
       return;
@@ -289,7 +298,7 @@ export class Room extends Emitter<RoomEvents> {
       // or something that chains on an offset a gap already covered
       if (key === undefined) for (const prev of this.waiting.keys()) if (prev < d && (key === undefined || prev < key)) key = prev;
       if (key === undefined) break;
-      const w = this.waiting.get(key) as Waiting;
+      const w = this.waiting.get(key) as Waiting<S>;
       this.waiting.delete(key);
       if ('gap' in w) {
         const g = w.gap;

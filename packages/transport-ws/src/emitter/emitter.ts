@@ -15,6 +15,7 @@ import {
 import { emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput } from '../options.js';
 import type { Priority } from '../protocol/frames.js';
 import { addresses, Sender } from '../server/sender.js';
+import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 
 /**
  * Publishes to the sockets of a Switchyard cluster without being a node: no sockets, no
@@ -22,7 +23,7 @@ import { addresses, Sender } from '../server/sender.js';
  * with the cluster key when one is set) and puts them on the cluster's bus, so every node
  * delivers them to its local sockets. For workers, cron jobs and serverless functions.
  */
-export class Emitter {
+export class Emitter<S extends EventMap = AnyEvents> {
   readonly options: EmitterOptions;
   /** The sender id (`from`) of the envelopes. */
   readonly id: string;
@@ -58,29 +59,29 @@ export class Emitter {
   }
 
   /** Send to a room on every node: `emitter.to('lobby').except(id).send('chat', data, { history: true })`. */
-  to(room: string): Sender {
+  to(room: string): Sender<S> {
     const h = this.options.rooms.history;
-    return new Sender(this, addresses.room(room), typeof h === 'function' ? h(room) : h);
+    return new Sender<S>(this, addresses.room(room), typeof h === 'function' ? h(room) : h);
   }
 
   /** Send to every connection of a user, on every node. */
-  toUser(userId: string): Sender {
-    return new Sender(this, addresses.user(userId), false);
+  toUser(userId: string): Sender<S> {
+    return new Sender<S>(this, addresses.user(userId), false);
   }
 
   /** Send to one connection, wherever it is. */
-  toConnection(connectionId: string): Sender {
-    return new Sender(this, addresses.connection(connectionId), false);
+  toConnection(connectionId: string): Sender<S> {
+    return new Sender<S>(this, addresses.connection(connectionId), false);
   }
 
   /** Send to every connection of one node. */
-  toNode(nodeId: string): Sender {
-    return new Sender(this, addresses.node(nodeId), false);
+  toNode(nodeId: string): Sender<S> {
+    return new Sender<S>(this, addresses.node(nodeId), false);
   }
 
   /** Send to every connection of the cluster. */
-  broadcast(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): Promise<PublishResult> {
-    return new Sender(this, addresses.all(), false).send(event, data, options);
+  broadcast<E extends EventName<S>>(event: E, data: EventData<S, E>, options: { priority?: Priority } = {}): Promise<PublishResult> {
+    return new Sender<S>(this, addresses.all(), false).send(event, data, options);
   }
 
   /**
@@ -116,6 +117,6 @@ export class Emitter {
  * A publish-only emitter on the cluster's bus (no I/O until the first send or `connect()`):
  * `const emitter = createEmitter({ bus, clusterKey }); await emitter.to('lobby').send('chat', data);`
  */
-export function createEmitter(options: EmitterOptionsInput): Emitter {
-  return new Emitter(options);
+export function createEmitter<S extends EventMap = AnyEvents>(options: EmitterOptionsInput): Emitter<S> {
+  return new Emitter<S>(options);
 }

@@ -7,12 +7,31 @@ import { CloseCode, fitReason } from './close-codes.js';
 import type { TransportMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
 import type { PlainFrame, RoomFrame } from './room-frame.js';
+import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { SendQueue, type Outgoing, type SharedFrame } from './send-queue.js';
 
 /** Acknowledge a client `msg` that carried an `id`: the result goes back in an `ack` frame. */
 export type Ack = (result?: unknown) => void;
 /** `message` listener: return a value (or a promise) instead of calling `ack` if you prefer. */
-export type MessageListener = (data: unknown, event: string | undefined, ack: Ack | undefined) => unknown;
+/**
+ * `message` listener: every message a client sends. With an event map `C`, `event` is one of its
+ * names and `data` one of its payloads; `conn.handle(event, handler)` types one event exactly.
+ */
+export type MessageListener<C extends EventMap = AnyEvents> = (data: EventPayload<C>, event: EventName<C>, ack: Ack | undefined) => unknown;
+
+/** Any payload of map `C` (without a map: unknown). */
+type EventPayload<C> = string extends keyof C ? unknown : C[keyof C];
+
+/** A registered listener: for every event, or (from `handle`) for one. */
+interface Listening {
+  fn: (data: unknown, event: string | undefined, ack: Ack | undefined) => unknown;
+  /** It takes `ack` (a listener that does and returns nothing is waited for). */
+  takesAck: boolean;
+  /** Only this event (from `handle`). */
+  event?: string;
+  /** What `off` removes. */
+  original: unknown;
+}
 export type CloseListener = (code: number, reason: string) => void;
 
 /** What a connection needs from its node. */
@@ -57,7 +76,7 @@ const TEXT = { binary: false } as const;
  * One client socket on this node. The application sees `id`, `userId`, `sessionId`, `data`,
  * `on('message' | 'close')`, `join`, `leave`, `send`, `close`; the node drives the rest.
  */
-export class Connection implements Flushable {
+export class Connection<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> implements Flushable {
   /** User id from authentication, if any. */
   userId: string | undefined;
   /** Session id (set at the hello). */
@@ -88,7 +107,7 @@ export class Connection implements Flushable {
   private readonly queue: SendQueue;
   /** permessage-deflate: messages from this many bytes are compressed (undefined: compression off). */
   private readonly deflateThreshold: number | undefined;
-  private messageListeners: MessageListener[] | undefined;
+  private messageListeners: Listening[] | undefined;
   private closeListeners: CloseListener[] | undefined;
 
   constructor(
@@ -119,6 +138,11 @@ export class Connection implements Flushable {
   /** @internal the hello is done: let the request go unless the node keeps it */
   releaseRequest(): void {
     if (!this.host.options.keepRequest) this._request = undefined;
+  }
+
+  /** This connection as the node sees it (the event maps are the application's business). */
+  private get untyped(): Connection {
+    return this as unknown as Connection;
   }
 
   /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here (made on first use). */
@@ -160,33 +184,51 @@ export class Connection implements Flushable {
     return this.queue.length;
   }
 
-  on(event: 'message', listener: MessageListener): this;
+  on(event: 'message', listener: MessageListener<C>): this;
   on(event: 'close', listener: CloseListener): this;
-  on(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
-    if (event === 'message') (this.messageListeners ??= []).push(listener as MessageListener);
+  on(event: 'message' | 'close', listener: MessageListener<C> | CloseListener): this {
+    if (event === 'message') {
+      const fn = listener as Listening['fn'];
+      (this.messageListeners ??= []).push({ fn, takesAck: fn.length >= 3, original: listener });
+    }
     else (this.closeListeners ??= []).push(listener as CloseListener);
     return this;
   }
 
-  off(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
-    const list: unknown[] = (event === 'message' ? this.messageListeners : this.closeListeners) ?? [];
+  off(event: 'message' | 'close', listener: MessageListener<C> | CloseListener): this {
+    if (event === 'message') {
+      const i = this.messageListeners?.findIndex((l) => l.original === listener) ?? -1;
+      if (i >= 0) this.messageListeners?.splice(i, 1);
+      return this;
+    }
+    const list: unknown[] = this.closeListeners ?? [];
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
     return this;
   }
 
+  /**
+   * Handle one event the client sends, typed by the event map: `conn.handle('chat', (data, ack) => ...)`.
+   * Return a value (or a promise) to answer a request, or call `ack`.
+   */
+  handle<E extends Extract<EventName<C>, string>>(event: E, handler: (data: EventData<C, E>, ack: Ack | undefined) => unknown): this {
+    const fn: Listening['fn'] = (data, _event, ack) => handler(data as EventData<C, E>, ack);
+    (this.messageListeners ??= []).push({ fn, takesAck: handler.length >= 2, event, original: handler });
+    return this;
+  }
+
   /** Send a message to this connection only (no bus). */
-  send(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): void {
+  send<E extends EventName<S>>(event: E, data: EventData<S, E>, options: { priority?: Priority } = {}): void {
     this.deliver(JSON.stringify({ t: 'msg', ...(event !== undefined ? { event } : {}), data: data === undefined ? null : data }), options.priority ?? 'normal');
   }
 
   /** Join a room on behalf of the client (no join hook, no replay). */
   join(room: string): Promise<RoomState> {
-    return this.host.joinRoom(this, room);
+    return this.host.joinRoom(this.untyped, room);
   }
 
   leave(room: string): Promise<void> {
-    return this.host.leaveRoom(this, room);
+    return this.host.leaveRoom(this.untyped, room);
   }
 
   /** Close the connection; frames already queued are written first. */
@@ -433,9 +475,10 @@ export class Connection implements Flushable {
       : undefined;
     let waitForAck = false;
     for (const l of [...(this.messageListeners ?? [])]) {
-      const r = await l(data, event, ack);
+      if (l.event !== undefined && l.event !== event) continue;
+      const r = await l.fn(data, event, ack);
       if (r !== undefined && !acked) acked = { result: r };
-      if (r === undefined && l.length >= 3) waitForAck = true;
+      if (r === undefined && l.takesAck) waitForAck = true;
     }
     if (wantsAck && !acked && waitForAck && this.state !== 'closed') {
       await new Promise<void>((resolve) => {
@@ -452,7 +495,7 @@ export class Connection implements Flushable {
     this.state = 'closed';
     this.queue.clear();
     this.host.batcher.forget(this);
-    this.host.onClosed(this, code, reason);
+    this.host.onClosed(this.untyped, code, reason);
     for (const l of [...(this.closeListeners ?? [])]) {
       try {
         l(code, reason);

@@ -16,6 +16,7 @@ import {
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
 import { encodeGap, encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
 import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
 import { ReplayCache } from './replay-cache.js';
@@ -36,11 +37,11 @@ import { closeSession } from './handshake.js';
 import { closeOnSignals, type SignalHandle, type SignalOptions } from './signals.js';
 import { presenceHandlers, PresenceQueries, toConnectionCount, toRoomMembers, type ConnectionCount, type PresenceOptions, type RoomMembers } from './presence.js';
 
-export interface SwitchyardNodeEvents {
+export interface SwitchyardNodeEvents<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> {
   /** A client completed the hello (welcome sent). */
-  connection: (conn: Connection) => void;
+  connection: (conn: Connection<S, C>) => void;
   /** A welcomed connection closed. */
-  disconnect: (conn: Connection, code: number, reason: string) => void;
+  disconnect: (conn: Connection<S, C>, code: number, reason: string) => void;
   error: (err: Error) => void;
 }
 
@@ -54,7 +55,12 @@ export interface CloseOptions {
  * speaks the wire protocol of docs/protocol.md, and routes every send through the core cluster.
  * Create with `createNode(options)`, then `await node.start()`.
  */
-export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implements ConnectionHost {
+/**
+ * `S`: the events this node sends to clients (`to(room).send(...)`, `conn.send(...)`); `C`: the
+ * events clients send to it (`conn.on('message', ...)`). Both optional: without them any event
+ * name and any data are accepted.
+ */
+export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> extends TypedEmitter<SwitchyardNodeEvents<S, C>> implements ConnectionHost {
   readonly options: NodeOptions;
   readonly cluster: ClusterNodeApi;
   readonly logger: Logger;
@@ -83,7 +89,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
   private closing: Promise<void> | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly unsubscribe: Array<() => void> = [];
-  private readonly onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void handleUpgrade(this, req, socket, head);
+  private readonly onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void handleUpgrade(this.untyped, req, socket, head);
 
   constructor(input: NodeOptionsInput) {
     super();
@@ -98,8 +104,13 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     });
     this.index = new LocalIndex(this.cluster);
     this.ipLimiter = new IpLimiter(this.options.maxConnectionsPerIp);
-    this.heartbeat = new Heartbeat(this);
-    this.httpHandler = createHttpHandler(this);
+    this.heartbeat = new Heartbeat(this.untyped);
+    this.httpHandler = createHttpHandler(this.untyped);
+  }
+
+  /** This node as its helpers see it (the event maps are the application's business). */
+  private get untyped(): SwitchyardNode {
+    return this as unknown as SwitchyardNode;
   }
 
   /** This node's id (the cluster node's). */
@@ -228,31 +239,31 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
   // ---------------------------------------------------------------- sending
 
   /** Send to every connection of the cluster. */
-  broadcast(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): Promise<unknown> {
+  broadcast<E extends EventName<S>>(event: E, data: EventData<S, E>, options: { priority?: Priority } = {}): Promise<unknown> {
     return this.sender(addresses.all()).send(event, data, options);
   }
 
   /** Send to a room, on every node: `node.to('lobby').except(id).send('chat', data)`. */
-  to(room: string): Sender {
+  to(room: string): Sender<S> {
     return new Sender(this.cluster, addresses.room(room), this.historyFor(room));
   }
 
   /** Send to every connection of a user, on every node. */
-  toUser(userId: string): Sender {
+  toUser(userId: string): Sender<S> {
     return this.sender(addresses.user(userId));
   }
 
   /** Send to one connection, wherever it is. */
-  toConnection(connectionId: string): Sender {
+  toConnection(connectionId: string): Sender<S> {
     return this.sender(addresses.connection(connectionId));
   }
 
   /** Send to every connection of one node. */
-  toNode(nodeId: string): Sender {
+  toNode(nodeId: string): Sender<S> {
     return this.sender(addresses.node(nodeId));
   }
 
-  private sender(address: ReturnType<typeof addresses.all>): Sender {
+  private sender(address: ReturnType<typeof addresses.all>): Sender<S> {
     return new Sender(this.cluster, address, false);
   }
 
@@ -371,12 +382,12 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     if (env.node !== undefined && env.node !== this.id) return;
     if (env.action === 'drain') {
       this._draining = true;
-      void moveConnections(this, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+      void moveConnections(this.untyped, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
     } else if (env.action === 'rebalance') {
       const n = typeof env.args.connections === 'number' ? Math.floor(env.args.connections) : 0;
       const target = typeof env.args.to === 'string' ? this.cluster.healthyNodes().find((x) => x.id === env.args.to && x.id !== this.id && x.url) : undefined;
       const open = [...this.index.connections.values()].filter((c) => c.state === 'open');
-      if (n > 0 && !this._draining) void moveConnections(this, open.slice(0, n), 'rebalance', target ? { id: target.id, url: target.url } : undefined).catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
+      if (n > 0 && !this._draining) void moveConnections(this.untyped, open.slice(0, n), 'rebalance', target ? { id: target.id, url: target.url } : undefined).catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
     } else if (env.action === 'disconnect') {
       const id = env.args.connectionId;
       const code = typeof env.args.code === 'number' && (env.args.code === 1000 || (env.args.code >= 4000 && env.args.code <= 4999)) ? env.args.code : CloseCode.Normal;
@@ -398,7 +409,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
 
   /** @internal */
   joinRoom(conn: Connection, room: string): Promise<RoomState> {
-    return joinRoom(this, conn, room).then((j) => {
+    return joinRoom(this.untyped, conn, room).then((j) => {
       j.replay();
       return j.state;
     });
@@ -406,7 +417,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
 
   /** @internal */
   leaveRoom(conn: Connection, room: string): Promise<void> {
-    return leaveRoom(this, conn, room);
+    return leaveRoom(this.untyped, conn, room);
   }
 
   /** @internal a new socket (before the hello) */
@@ -424,8 +435,8 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     if (this.index.connections.get(conn.id) !== conn) return;
     this.metrics.connections.dec();
     void this.index.removeConnection(conn);
-    void closeSession(this, conn);
-    this.emit('disconnect', conn, code, _reason);
+    void closeSession(this.untyped, conn);
+    this.emit('disconnect', conn as unknown as Connection<S, C>, code, _reason);
   }
 
   override onListenerError(err: unknown, event: string): void {
@@ -439,7 +450,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
 
   /** @internal emit from helpers */
   emitConnection(conn: Connection): void {
-    this.emit('connection', conn);
+    this.emit('connection', conn as unknown as Connection<S, C>);
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -462,7 +473,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
    * (call it directly in tests) and `remove()`.
    */
   closeOnSignals(options: SignalOptions = {}): SignalHandle {
-    return closeOnSignals(this, options);
+    return closeOnSignals(this.untyped, options);
   }
 
   private async doClose(graceMs: number): Promise<void> {
@@ -472,7 +483,7 @@ export class SwitchyardNode extends TypedEmitter<SwitchyardNodeEvents> implement
     const deadline = Date.now() + graceMs;
     if (wasRunning) {
       await untilDeadline(this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed')), deadline);
-      await moveConnections(this, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+      await moveConnections(this.untyped, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
       await this.waitForSockets(deadline);
     }
     for (const c of this.sockets) c.terminate();
@@ -513,6 +524,6 @@ async function untilDeadline(p: Promise<unknown>, deadline: number): Promise<voi
 }
 
 /** Create a node (no I/O): `const node = createNode({ cluster, port: 3000 }); await node.start();` */
-export function createNode(options: NodeOptionsInput): SwitchyardNode {
-  return new SwitchyardNode(options);
+export function createNode<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents>(options: NodeOptionsInput): SwitchyardNode<S, C> {
+  return new SwitchyardNode<S, C>(options);
 }
