@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { parseConfig, type ClusterNodeApi, type HistoryStore, type Logger, type MessageBus } from '@switchyard/core';
+import { parseConfig, type ClusterNodeApi, type HistoryStore, type Logger, type MessageBus, type PortSet } from '@switchyard/core';
 import { z } from 'zod';
 import type { AuthContext, AuthResult } from './server/auth.js';
 
@@ -13,8 +13,15 @@ const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${w
 /** Every option of `createNode`, with its default. The README's options table is written from this. */
 export const nodeOptionsSchema = z
   .strictObject({
-    /** The core cluster node this WebSocket node serves (from `createCluster`). */
-    cluster: z.custom<ClusterNodeApi>((v) => typeof v === 'object' && v !== null && typeof (v as ClusterNodeApi).publish === 'function' && typeof (v as ClusterNodeApi).place === 'function', 'cluster must be a cluster node (createCluster)'),
+    /** The core cluster node this WebSocket node serves (from `createCluster`); made from `adapter` when absent. */
+    cluster: z
+      .custom<ClusterNodeApi>((v) => typeof v === 'object' && v !== null && typeof (v as ClusterNodeApi).publish === 'function' && typeof (v as ClusterNodeApi).place === 'function', 'cluster must be a cluster node (createCluster)')
+      .optional(),
+    /**
+     * Without `cluster`: the backend for every port (`createRedisAdapter({ url })`); the node makes
+     * its cluster node with the defaults (a random node id, the URL it listens on). Neither: in-memory.
+     */
+    adapter: z.custom<PortSet>((v) => typeof v === 'object' && v !== null, 'adapter must be an object of ports (e.g. createRedisAdapter(...))').optional(),
     /** Attach to this http.Server (upgrades on `path` only; other paths are left alone). */
     server: z.custom<Server>((v) => typeof v === 'object' && v !== null && typeof (v as Server).on === 'function' && typeof (v as Server).listen === 'function', 'server must be an http.Server').optional(),
     /** Listen on this port when no `server` is given (0 picks a free one). */
@@ -84,7 +91,8 @@ export const nodeOptionsSchema = z
     httpPrefix: z.string().regex(/^(\/[A-Za-z0-9_.~-]+)*$/, 'httpPrefix must look like /a/b without a trailing slash').default(''),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', 'logger must be pino-compatible').optional(),
   })
-  .refine((o) => !(o.server && o.port !== undefined), { message: 'give either server or port, not both', path: ['port'] });
+  .refine((o) => !(o.server && o.port !== undefined), { message: 'give either server or port, not both', path: ['port'] })
+  .refine((o) => !(o.cluster && o.adapter), { message: 'give either cluster or adapter (the cluster has its ports already)', path: ['adapter'] });
 
 export type NodeOptionsInput = z.input<typeof nodeOptionsSchema>;
 export type NodeOptions = z.output<typeof nodeOptionsSchema>;

@@ -14,3 +14,24 @@ describe('unknown options', () => {
     expect(() => createClient({ url: 'ws://127.0.0.1:1/ws', WebSocket, reconnect: { basems: 10 } } as never)).toThrow(/`reconnect.basems` \(did you mean `reconnect.baseMs`\?\)/);
   });
 });
+
+describe('a node from an adapter alone', () => {
+  it('makes its own cluster node (random id, the URL it listens on) and stops it on close', async () => {
+    const { MemoryHub, MemoryBus, MemoryRegistry, MemorySessionStore, MemoryHistory } = await import('@switchyard/core');
+    const hub = new MemoryHub();
+    const adapter = () => ({ bus: new MemoryBus({ hub }), registry: new MemoryRegistry({ hub }), sessions: new MemorySessionStore({ hub }), history: new MemoryHistory({ hub }) });
+    const [a, b] = [createNode({ adapter: adapter(), port: 0, rooms: { history: true } }), createNode({ adapter: adapter(), port: 0 })];
+    try {
+      await Promise.all([a.start(), b.start()]);
+      expect(a.id).toMatch(/^node-/);
+      expect(a.cluster.self.url).toBe(a.url);
+      expect(a.cluster.history).toBeDefined();
+      const { waitFor } = await import('@switchyard/core/testing');
+      await waitFor(() => a.cluster.healthyNodes().length === 2);
+      expect(() => createNode({ cluster: a.cluster, adapter: adapter() } as never)).toThrow(/either cluster or adapter/);
+    } finally {
+      await Promise.all([a.close({ graceMs: 0 }), b.close({ graceMs: 0 })]);
+    }
+    expect(a.cluster.phase).toBe('stopped');
+  });
+});

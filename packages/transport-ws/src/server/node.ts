@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   childLogger,
+  createCluster,
   historyStream,
   noopLogger,
   randomId,
@@ -94,7 +95,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
   constructor(input: NodeOptionsInput) {
     super();
     this.options = parseNodeOptions(input);
-    this.cluster = this.options.cluster;
+    this.cluster = this.options.cluster ?? createCluster({ ...(this.options.adapter ? { adapter: this.options.adapter } : {}), ...(this.options.logger ? { logger: this.options.logger } : {}) });
     this.logger = childLogger(this.options.logger ?? this.cluster.logger ?? noopLogger, { component: 'transport-ws' });
     this.metrics = new TransportMetrics(this.cluster.metricsRegistry);
     this.batcher = new Batcher(this.options.batch.maxDelayMs);
