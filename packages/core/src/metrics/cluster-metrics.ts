@@ -88,6 +88,8 @@ export class ClusterMetrics {
     for (const reason of DROP_REASONS) this.envelopesDropped.inc({ reason }, 0);
     for (const reason of ['trimmed', 'epoch', 'unavailable', 'malformed']) this.roomGaps.inc({ reason }, 0);
     for (const reason of ['registry', 'bus', 'declared_dead']) this.fences.inc({ reason }, 0);
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
+    // prom-client's default names already say what they are (`process_cpu_seconds_total`,
+    // `nodejs_eventloop_lag_seconds`): the prefix is only ours, never `switchyard_process_process_...`
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }
 }
