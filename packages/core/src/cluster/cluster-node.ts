@@ -583,18 +583,28 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     if (this.lease && !this.fenced) this.planner.review(this.members.values());
   }
 
-  private adviseRebalance(): void {
+  private adviseRebalance(): Promise<void> | undefined {
     if (!this.isCoordinator()) return;
     // Loads in the registry lag by a heartbeat: while membership moves (a node starting or
     // draining, or one that joined, left or changed state in the last two heartbeats) the
     // advice would chase numbers that are about to change.
     const settling = this.nodes().some((n) => n.state === 'starting' || n.state === 'draining');
     if (settling || Date.now() - this.membershipChangedAt < 2 * this.config.heartbeatIntervalMs) return;
-    const advice = planRebalance(this.nodes(), this.config.rebalance.threshold);
+    // Never a move to or from a node that may be gone while the registry still lists it as ready
+    // (a crash is noticed only at the node timeout): one suspected here, one whose heartbeats
+    // stopped arriving (older than two and a half intervals), or one that does not answer a ping
+    // now. A node that fails the ping is suspected, so the next round plans without it.
+    const now = Date.now();
+    const suspected = [...this.suspects].filter(([, until]) => until > now).map(([id]) => id);
+    const advice = planRebalance(this.nodes(), this.config.rebalance.threshold, { exclude: suspected, maxHeartbeatAgeMs: 2.5 * this.config.heartbeatIntervalMs, now });
     if (!advice) return;
-    this.metrics.rebalanceAdvice.inc();
-    this.emit('rebalance', advice);
-    for (const m of advice.moves) void this.control('rebalance', { connections: m.connections, to: m.to }, m.from).catch(() => undefined);
+    const involved = [...new Set(advice.moves.flatMap((m) => [m.from, m.to]))].filter((id) => id !== this.id);
+    return Promise.all(involved.map((id) => this.probe(id))).then((alive) => {
+      if (!alive.every(Boolean) || !this.isCoordinator() || this._phase !== 'running') return;
+      this.metrics.rebalanceAdvice.inc();
+      this.emit('rebalance', advice);
+      for (const m of advice.moves) void this.control('rebalance', { connections: m.connections, to: m.to }, m.from).catch(() => undefined);
+    });
   }
 
   private adviseScaling(): void {

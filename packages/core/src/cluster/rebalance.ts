@@ -1,13 +1,31 @@
 import { isHealthy, utilization, type NodeInfo } from '../model/node.js';
 import type { RebalanceAdvice } from './types.js';
 
+/** Which nodes `planRebalance` may move connections from or to, besides being ready. */
+export interface RebalanceOptions {
+  /** Nodes never to involve: suspected of being gone, just declared dead, about to leave. */
+  exclude?: Iterable<string>;
+  /**
+   * Leave out a node whose last heartbeat (`updatedAt`) is older than this, ms: it has missed
+   * heartbeats and may be gone while the registry still lists it as ready. Default: no check.
+   */
+  maxHeartbeatAgeMs?: number;
+  /** The time to measure heartbeat ages against (default `Date.now()`). */
+  now?: number;
+}
+
 /**
- * When the most and least filled ready nodes differ by more than `threshold` (as a share of
+ * When the most and least filled eligible nodes differ by more than `threshold` (as a share of
  * capacity), recommend moving connections from nodes above the average fill to nodes below
- * it, enough to bring each to the average.
+ * it, enough to bring each to the average. Eligible: ready, not excluded, heartbeat recent
+ * (see `RebalanceOptions`); the others are neither sources nor targets, nor counted in the
+ * average.
  */
-export function planRebalance(nodes: readonly NodeInfo[], threshold: number): RebalanceAdvice | null {
-  const ready = nodes.filter(isHealthy);
+export function planRebalance(nodes: readonly NodeInfo[], threshold: number, options: RebalanceOptions = {}): RebalanceAdvice | null {
+  const excluded = new Set(options.exclude ?? []);
+  const now = options.now ?? Date.now();
+  const maxAge = options.maxHeartbeatAgeMs;
+  const ready = nodes.filter((n) => isHealthy(n) && !excluded.has(n.id) && (maxAge === undefined || now - n.updatedAt <= maxAge));
   if (ready.length < 2) return null;
   const fills = ready.map(utilization);
   const imbalance = Math.max(...fills) - Math.min(...fills);
