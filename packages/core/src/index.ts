@@ -41,4 +41,5 @@ export { GracefulFailover, type GracefulFailoverOptions } from './failover/grace
 export { DelayedFailover, type DelayedFailoverOptions } from './failover/delayed.js';
 export { TypedEmitter } from './util/emitter.js';
 export { randomId } from './util/id.js';
+export { withDeadline } from './util/deadline.js';
 export { rendezvous } from './util/hash.js';
