@@ -83,6 +83,11 @@ export class SnapshotBuilder {
     const point = { t: now, connections: Object.fromEntries(nodes.filter((n) => n.process !== 'remote').map((n) => [n.id, n.connections])), out: nodes.reduce((s, n) => s + n.socketOutPerSec, 0) };
     this.series.push(point);
     if (this.series.length > HISTORY) this.series.shift();
+    // Both figures from the same list, so healthy can never exceed known. Known: listed alive by
+    // the registry (a crashed node stays listed as ready until it is declared dead) or run here
+    // and not ended. Healthy: of those, ready in the registry and really serving (not killed).
+    const known = nodes.filter((n) => (n.state !== 'dead' && n.state !== 'gone') || n.process === 'starting' || n.process === 'running' || n.process === 'draining');
+    const healthy = known.filter((n) => n.state === 'ready' && (n.process === 'running' || n.process === 'remote'));
     return {
       bus: this.s.bus,
       uptimeSec: Math.round((now - this.s.startedAt) / 1000),
@@ -90,7 +95,8 @@ export class SnapshotBuilder {
       rooms: [...rooms.values()].sort((a, b) => b.members - a.members),
       totals: {
         connections: nodes.reduce((s, n) => s + (n.process === 'remote' ? 0 : n.connections), 0),
-        healthy: nodes.filter((n) => n.state === 'ready').length,
+        healthy: healthy.length,
+        nodes: known.length,
         busInPerSec: nodes.reduce((s, n) => s + n.busInPerSec, 0),
         socketOutPerSec: nodes.reduce((s, n) => s + n.socketOutPerSec, 0),
         publishedPerSec: bots ? bots.published.rate(now) : 0,

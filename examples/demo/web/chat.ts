@@ -3,7 +3,7 @@
  * it lands on is picked by the cluster (the SDK follows redirects), so tabs chat across nodes.
  * Stop or kill that node on the dashboard and watch the tab move and catch up from history.
  */
-import { createClient, type Room, type SwitchyardClient } from '@switchyard/transport-ws/client';
+import { CloseCode, createClient, type DisconnectedInfo, type Room, type SwitchyardClient } from '@switchyard/transport-ws/client';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -18,6 +18,30 @@ function line(html: string, cls = ''): void {
   const list = $('messages');
   list.append(li);
   list.scrollTop = list.scrollHeight;
+}
+
+/**
+ * A close as what it is: a redirect (4300) is a normal move, already told by the `redirect`
+ * event; a drain (1012) and a fenced node (4011) are the node sending us elsewhere; only the
+ * rest is a connection lost. Null when there is nothing to add.
+ */
+function closeText(e: DisconnectedInfo, node: string | undefined, redirected: boolean): string | null {
+  const on = node ? `<b>${esc(node)}</b>` : 'the node';
+  const then = e.willReconnect ? '' : ' (not reconnecting)';
+  switch (e.code) {
+    case CloseCode.Redirect:
+      return redirected ? null : `redirect not followed (too many in a row): staying on ${on}${then}`;
+    case CloseCode.Fenced:
+      return `${on} fenced itself (4011: it lost contact with the cluster and serves no one): moving to another node${then}`;
+    case CloseCode.ServiceRestart:
+      return `${on} is draining (1012): moving to another node${then}`;
+    case CloseCode.Normal:
+      return e.willReconnect ? `${on} closed the connection: reconnecting…` : null;
+    case CloseCode.Abnormal:
+      return `connection to ${on} lost (1006: no close frame, the node may have crashed)${e.willReconnect ? ', reconnecting…' : then}`;
+    default:
+      return `disconnected (${e.code}${e.reason ? ` ${esc(e.reason)}` : ''})${e.willReconnect ? ', reconnecting…' : then}`;
+  }
 }
 
 function status(text: string, state: string): void {
@@ -36,16 +60,27 @@ async function join(name: string, roomName: string): Promise<void> {
   // Start on a random node; the cluster may redirect us to the one it prefers.
   const start = Math.floor(Math.random() * urls.length);
   client = createClient({ urls: [...urls.slice(start), ...urls.slice(0, start)], params: { name }, reconnect: { baseMs: 250, maxMs: 4000 } });
+  let node: string | undefined;
+  let redirected = false;
   client.on('state', ({ to }) => {
     if (to !== 'connected') status(to, to);
   });
   client.on('connected', (e) => {
+    node = e.node;
     status(`on ${e.node} as ${name}`, 'connected');
     document.title = `${name} on ${e.node} · Switchyard chat`;
     line(`connected to <b>${esc(e.node)}</b>${e.resumed ? ` (session resumed${e.recovered ? ', nothing lost' : ''})` : ''}`, 'sys');
   });
-  client.on('redirect', (e) => line(`redirected to ${esc(e.url)} (${esc(e.reason)})`, 'sys'));
-  client.on('disconnected', (e) => line(`disconnected (${e.code}${e.reason ? ` ${esc(e.reason)}` : ''})${e.willReconnect ? ', reconnecting…' : ''}`, 'sys'));
+  client.on('redirect', (e) => {
+    redirected = true; // the 4300 close that follows is this move
+    line(`redirected to ${esc(e.url)} (${esc(e.reason)}): a normal move, the cluster placed us there`, 'sys redirect');
+  });
+  client.on('disconnected', (e) => {
+    const text = closeText(e, node, redirected);
+    redirected = false;
+    node = undefined;
+    if (text) line(text, `sys close-${e.code}`);
+  });
   room = client.room(roomName);
   room.on('subscribed', (e) => {
     if (e.resubscribed) line(`back in #${esc(e.room)}${e.recovering ? (e.gap ? ': some messages were lost' : ': missed messages replayed') : ''}`, 'sys');

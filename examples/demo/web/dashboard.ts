@@ -22,7 +22,7 @@ function stat(k: string, v: string, testid: string): string {
 function renderTotals(s: DashboardState): void {
   const t = s.totals;
   $('totals').innerHTML = [
-    stat('healthy nodes', `${t.healthy} / ${s.nodes.filter((n) => n.process !== 'stopped' && n.process !== 'killed').length}`, 'total-healthy'),
+    stat('healthy / known nodes', `${t.healthy} / ${t.nodes}`, 'total-healthy'),
     stat('connections', String(t.connections), 'total-connections'),
     stat('room messages published / s', fmt(t.publishedPerSec), 'total-published'),
     stat('frames to sockets / s', fmt(t.socketOutPerSec), 'total-out'),

@@ -42,7 +42,10 @@ export interface DashboardState {
   rooms: RoomView[];
   totals: {
     connections: number;
+    /** Known nodes that are ready in the registry and serving (a killed node is not, even while still listed). */
     healthy: number;
+    /** Nodes the registry lists as alive or this process runs (a crashed node until it is declared dead). */
+    nodes: number;
     busInPerSec: number;
     socketOutPerSec: number;
     publishedPerSec: number;
