@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { mapRedisError, redisError } from './errors.js';
+import type { SwitchyardError } from '@switchyard/core';
+import { connectError, redisError } from './errors.js';
 import type { RedisAdapterConfig, RedisClient } from './options.js';
 
 /** Which connection a port needs: commands, or a connection in subscriber mode. */
@@ -83,32 +84,77 @@ export function createClient(cfg: RedisAdapterConfig, role: ClientRole): ClientH
   };
 }
 
-/** Open the client if it is not yet, and resolve once it is ready. */
+/**
+ * What a client reports while it dials: ioredis rejects a failed `connect()` with a bare
+ * "Connection is closed." and says why (refused, unknown host, timed out, wrong password) only
+ * in the `error` event before it, and a Cluster per node in `node error`.
+ */
+function watchDial(client: RedisClient): { failure(err: unknown, timeoutMs: number): SwitchyardError; stop(): void } {
+  let last: unknown;
+  const nodes = new Set<string>();
+  const onError = (err: unknown) => (last = err);
+  const onNodeError = (err: unknown, address: unknown) => {
+    last = err;
+    if (typeof address === 'string') nodes.add(address);
+  };
+  const emitter = client as unknown as NodeJS.EventEmitter;
+  emitter.on('error', onError);
+  emitter.on('node error', onNodeError);
+  return {
+    failure(err, timeoutMs) {
+      let target: string;
+      let tls: boolean;
+      if (client instanceof Cluster) {
+        target = nodes.size > 0 ? [...nodes].join(', ') : 'the cluster seed nodes';
+        tls = client.options.redisOptions?.tls !== undefined;
+      } else {
+        const o = client.options;
+        target = o.path ? o.path : `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+        tls = o.tls !== undefined;
+      }
+      return connectError(last ?? err, { target, tls, timeoutMs });
+    },
+    stop() {
+      emitter.off('error', onError);
+      emitter.off('node error', onNodeError);
+    },
+  };
+}
+
+/**
+ * Open the client if it is not yet, and resolve once it is ready. A failure names the server,
+ * the cause in plain words and what to check (see `connectError`), the driver's error as `cause`.
+ */
 export async function ensureReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status === 'end') throw redisError('NOT_CONNECTED', 'the client has ended');
-  if (client.status === 'wait') {
-    try {
-      await client.connect();
-    } catch (err) {
-      throw mapRedisError(err, 'connect');
+  const dial = watchDial(client);
+  try {
+    if (client.status === 'wait') {
+      try {
+        await client.connect();
+      } catch (err) {
+        throw dial.failure(err, timeoutMs);
+      }
+      if ((client.status as string) === 'ready') return;
     }
-    if ((client.status as string) === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onEnd = () => done(redisError('NOT_CONNECTED', 'the client ended before it was ready'));
+      const timer = setTimeout(() => done(dial.failure(Object.assign(new Error(`not ready within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }), timeoutMs)), timeoutMs);
+      client.on('ready', onReady);
+      client.on('end', onEnd);
+    });
+  } finally {
+    dial.stop();
   }
-  await new Promise<void>((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('end', onEnd);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = () => done();
-    const onEnd = () => done(redisError('NOT_CONNECTED', 'the client ended before it was ready'));
-    const timer = setTimeout(() => done(redisError('TIMEOUT', `not ready within ${timeoutMs} ms`)), timeoutMs);
-    client.on('ready', onReady);
-    client.on('end', onEnd);
-  });
 }
 
 /** Quit a client we own; force-disconnect if quitting fails. Caller-owned clients are left alone. */

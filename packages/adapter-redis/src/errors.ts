@@ -26,3 +26,75 @@ export function mapRedisError(err: unknown, operation: string): SwitchyardError 
   }
   return redisError(code, `${operation} failed: ${message}`, err);
 }
+
+/** Why a connection could not be opened, in plain words (`details.reason` of a connect failure). */
+export type ConnectFailureReason = 'refused' | 'dns' | 'timeout' | 'auth' | 'tls' | 'closed' | 'unreachable' | 'other';
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** The error, its causes and the parts of an AggregateError (a dial to every address of a host), outermost first. */
+function errorChain(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[] {
+  if (typeof err !== 'object' || err === null || depth > 5 || out.includes(err as ErrorLike)) return out;
+  const e = err as ErrorLike;
+  out.push(e);
+  if (Array.isArray(e.errors)) for (const part of e.errors) errorChain(part, out, depth + 1);
+  return errorChain(e.cause, out, depth + 1);
+}
+
+/** Each reason and how to recognise it in a Node socket error or a driver error; the first that matches wins. */
+const REASONS: Array<[ConnectFailureReason, string, (code: string, text: string) => boolean]> = [
+  ['auth', 'authentication failed', (_c, t) => /WRONGPASS|NOAUTH|invalid password|invalid username-password|auth(entication)? failed/i.test(t)],
+  ['tls', 'TLS handshake failed', (c, t) => /^(ERR_TLS|ERR_SSL|EPROTO|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(c) || /\b(TLS|SSL)\b|certificate/i.test(t)],
+  ['dns', 'host not found', (c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME' || c === 'EAI_FAIL'],
+  ['refused', 'connection refused', (c) => c === 'ECONNREFUSED'],
+  ['unreachable', 'host or network unreachable', (c) => c === 'EHOSTUNREACH' || c === 'ENETUNREACH' || c === 'EADDRNOTAVAIL'],
+  ['timeout', 'timed out', (c, t) => c === 'ETIMEDOUT' || c === 'TIMEOUT' || /timed? ?out/i.test(t)],
+  ['closed', 'the server closed the connection', (c, t) => c === 'ECONNRESET' || c === 'EPIPE' || /Protocol error|socket hang up/i.test(t)],
+];
+
+/** `scheme://user:password@host` → `scheme://host`: no credentials in a message. */
+export const withoutCredentials = (text: string): string => text.replace(/\/\/[^/@\s]*@/g, '//');
+
+/** Where a connect was going, for the message: `target` is `host:port` (or a list), `tls` whether TLS was on. */
+export interface ConnectTarget {
+  target: string;
+  tls?: boolean;
+  /** The deadline that ran out, for a timeout. */
+  timeoutMs?: number;
+}
+
+/**
+ * The error `connect()` throws when Redis cannot be reached: it names the server, says why in
+ * plain words (`details.reason`), and what to check; the driver's error stays as `cause`.
+ * Refused, unknown host, lost and unreachable are BUS_UNAVAILABLE (as any connection loss), a
+ * timeout TIMEOUT, and wrong credentials CONFIG_INVALID (retrying will not help).
+ */
+export function connectError(err: unknown, where: ConnectTarget): SwitchyardError {
+  const chain = errorChain(err);
+  const texts = chain.map((e) => ({ code: typeof e.code === 'string' ? e.code : '', text: `${String(e.name ?? '')} ${String(e.message ?? '')}` }));
+  const [reason, words] = REASONS.find(([, , test]) => texts.some((t) => test(t.code, t.text))) ?? ['other', 'connection failed'];
+  const first = chain.find((e) => typeof e.message === 'string' && e.message !== '');
+  const detail = first ? withoutCredentials(String(first.message).replace(/\.$/, '')) : '';
+  const { target, tls = false, timeoutMs } = where;
+  const options = 'the url or connection option';
+  const hint: Record<ConnectFailureReason, string> = {
+    refused: `Is Redis running on ${target}? Check ${options}.`,
+    dns: `Check the host name in ${options}.`,
+    timeout: `Is ${target} reachable from here (firewall, wrong address${tls ? ', TLS to a server without it' : ''})? If Redis is only slow, raise connectTimeoutMs.`,
+    auth: `Check the user name and password in ${options}.`,
+    tls: `Check that Redis on ${target} expects TLS (rediss://) and that its certificate is trusted.`,
+    closed: `Is ${target} really Redis${tls ? ', and does it speak TLS' : ''}? Check ${options}.`,
+    unreachable: `Check the host in ${options} and the network between here and ${target}.`,
+    other: `Check ${options}.`,
+  };
+  const why = reason === 'timeout' && timeoutMs !== undefined ? `timed out after ${timeoutMs} ms` : words;
+  const code: SwitchyardErrorCode = reason === 'timeout' ? 'TIMEOUT' : reason === 'auth' ? 'CONFIG_INVALID' : 'BUS_UNAVAILABLE';
+  const message = `cannot connect to Redis at ${target}: ${why}${detail && !detail.includes(why) ? ` (${detail})` : ''}. ${hint[reason]}`;
+  return new SwitchyardError(code, message, { source: SOURCE, cause: err, details: { target, reason } });
+}
