@@ -336,10 +336,11 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
    * socket's stream goes on exactly where the batch starts: welcomed, not replaying the room,
    * and, for a room with history, its last offset is the one the first message follows.
    * Returns false (nothing done) when it cannot: the caller then delivers the messages one by one.
+   * `replay`: the room's own replay is writing (its live messages wait meanwhile).
    */
-  takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: () => SharedFrame): boolean {
+  takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: () => SharedFrame, replay = false): boolean {
     if (this.state !== 'open' || this.held) return false;
-    if (room !== undefined && this.isReplaying(room)) return false;
+    if (room !== undefined && !replay && this.isReplaying(room)) return false;
     const first = items[0];
     if (first && 'offset' in first) {
       const c = this.cursors.get(room as string);

@@ -1,5 +1,6 @@
 import { decodeHistoryRecord, type HistoryEntry } from '@switchyard/core';
-import type { Priority, RoomState, WireMessage } from '../protocol/frames.js';
+import { encodeBatch, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import type { SharedFrame } from './send-queue.js';
 import type { Connection, RoomCursorState, RoomGapNotice } from './connection.js';
 import type { SwitchyardNode } from './node.js';
 import { RoomFrame } from './room-frame.js';
@@ -127,6 +128,14 @@ async function replayAfter(node: SwitchyardNode, conn: Connection, room: string,
   return {
     state: { room, offset: endGap ? r.top : Math.max(last, base), epoch: r.epoch, history: true, recovered: !gap, gap },
     replay: () => {
+      // The common case (clients of a dead node resuming the same room from the same offset):
+      // the replay is encoded once, in frames of up to batch.maxMessages, shared by every socket.
+      if (gaps.length === 0 && frames.length > 0 && sharedReplay(node, conn, room, r, frames)) {
+        if (endGap) conn.pushGap(room, endGap);
+        node.metrics.replayed.inc(frames.length);
+        conn.endReplay(room);
+        return;
+      }
       // gap notices and messages in offset order (a malformed entry's notice sits at its place)
       const items = [...gaps.map((g) => ({ at: g.to ?? g.from, g })), ...frames.map((f) => ({ at: f.offset, f }))].sort((a, b) => a.at - b.at);
       for (const it of items) {
@@ -138,6 +147,44 @@ async function replayAfter(node: SwitchyardNode, conn: Connection, room: string,
       conn.endReplay(room);
     },
   };
+}
+
+/** Replays already encoded, by the read they came from (coalesced reads share one). */
+const encodedReplays = new WeakMap<ReadResult, SharedFrame[]>();
+
+/** Write the replay as shared frames if this socket's stream continues where it starts; false when it does not. */
+function sharedReplay(node: SwitchyardNode, conn: Connection, room: string, r: ReadResult, frames: RoomFrame[]): boolean {
+  if (frames.some((f) => f.priority !== 'normal' || f.excludes(conn.id))) return false;
+  let chunks = encodedReplays.get(r);
+  if (!chunks) {
+    chunks = [];
+    const size = node.options.batch.maxMessages;
+    for (let i = 0; i < frames.length; i += size) {
+      const part = frames.slice(i, i + size);
+      let prev = part[0]?.prev as number;
+      const texts = part.map((f) => {
+        const t = f.frameAfter(prev);
+        prev = f.offset;
+        return t;
+      });
+      const text = texts.length === 1 ? (texts[0] as string) : encodeBatch(texts);
+      chunks.push({ buf: Buffer.from(text, 'utf8'), count: texts.length });
+    }
+    encodedReplays.set(r, chunks);
+  }
+  const size = node.options.batch.maxMessages;
+  // the first chunk decides: later ones follow it by construction
+  for (let i = 0, c = 0; i < frames.length; i += size, c++) {
+    const part = frames.slice(i, i + size);
+    const chunk = chunks[c] as SharedFrame;
+    if (!conn.takeShared(room, part, () => chunk, true)) {
+      if (c === 0) return false;
+      // (cannot happen: the chain was checked on the first chunk) deliver the rest one by one
+      for (const f of frames.slice(i)) conn.pushRoom(room, f);
+      return true;
+    }
+  }
+  return true;
 }
 
 interface ReadResult {
