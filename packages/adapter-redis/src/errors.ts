@@ -47,7 +47,7 @@ function errorChain(err: unknown, out: ErrorLike[] = [], depth = 0): ErrorLike[]
   return errorChain(e.cause, out, depth + 1);
 }
 
-/** Each reason and how to recognise it in a Node socket error or a driver error; the first that matches wins. */
+/** Each reason, its words, and how to recognise it in a Node socket error or a driver error; the first that matches wins. */
 const REASONS: Array<[ConnectFailureReason, string, (code: string, text: string) => boolean]> = [
   ['auth', 'authentication failed', (_c, t) => /WRONGPASS|NOAUTH|invalid password|invalid username-password|auth(entication)? failed/i.test(t)],
   ['tls', 'TLS handshake failed', (c, t) => /^(ERR_TLS|ERR_SSL|EPROTO|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(c) || /\b(TLS|SSL)\b|certificate/i.test(t)],
@@ -61,40 +61,53 @@ const REASONS: Array<[ConnectFailureReason, string, (code: string, text: string)
 /** `scheme://user:password@host` → `scheme://host`: no credentials in a message. */
 export const withoutCredentials = (text: string): string => text.replace(/\/\/[^/@\s]*@/g, '//');
 
-/** Where a connect was going, for the message: `target` is `host:port` (or a list), `tls` whether TLS was on. */
+/** Where a connect was going: `target` is `host:port` (or several, comma-separated), without credentials. */
 export interface ConnectTarget {
   target: string;
+  /** TLS was asked for. */
   tls?: boolean;
-  /** The deadline that ran out, for a timeout. */
+  /** The deadline of the attempt, named when it ran out. */
   timeoutMs?: number;
 }
 
 /**
  * The error `connect()` throws when Redis cannot be reached: it names the server, says why in
- * plain words (`details.reason`), and what to check; the driver's error stays as `cause`.
- * Refused, unknown host, lost and unreachable are BUS_UNAVAILABLE (as any connection loss), a
- * timeout TIMEOUT, and wrong credentials CONFIG_INVALID (retrying will not help).
+ * plain words (`details.reason`) and what to check; the driver's error stays as `cause`.
+ * Codes: refused, unknown host, unreachable, dropped and TLS failures
+ * BUS_UNAVAILABLE (as any connection loss); a timeout TIMEOUT; wrong credentials CONFIG_INVALID
+ * (retrying will not help); anything else the code `mapRedisError` gives it.
  */
 export function connectError(err: unknown, where: ConnectTarget): SwitchyardError {
   const chain = errorChain(err);
-  const texts = chain.map((e) => ({ code: typeof e.code === 'string' ? e.code : '', text: `${String(e.name ?? '')} ${String(e.message ?? '')}` }));
-  const [reason, words] = REASONS.find(([, , test]) => texts.some((t) => test(t.code, t.text))) ?? ['other', 'connection failed'];
-  const first = chain.find((e) => typeof e.message === 'string' && e.message !== '');
-  const detail = first ? withoutCredentials(String(first.message).replace(/\.$/, '')) : '';
+  const seen = chain.map((e) => ({ code: typeof e.code === 'string' ? e.code : '', text: `${String(e.name ?? '')} ${String(e.message ?? '')}` }));
+  let reason: ConnectFailureReason = 'other';
+  let words = 'connection failed';
+  let told: ErrorLike | undefined;
+  for (const [r, w, test] of REASONS) {
+    const i = seen.findIndex((s) => test(s.code, s.text));
+    if (i < 0) continue;
+    [reason, words, told] = [r, w, chain[i]];
+    break;
+  }
+  // The driver's own words, from the error that told the reason (else the outermost), unless they add nothing.
+  const said = [told, ...chain].find((e) => typeof e?.message === 'string' && e.message !== '');
+  const detail = said ? withoutCredentials(String(said.message)).replace(/\.$/, '') : '';
   const { target, tls = false, timeoutMs } = where;
   const options = 'the url or connection option';
   const hint: Record<ConnectFailureReason, string> = {
     refused: `Is Redis running on ${target}? Check ${options}.`,
     dns: `Check the host name in ${options}.`,
     timeout: `Is ${target} reachable from here (firewall, wrong address${tls ? ', TLS to a server without it' : ''})? If Redis is only slow, raise connectTimeoutMs.`,
-    auth: `Check the user name and password in ${options}.`,
+    auth: `Check the credentials (user name and password) in ${options}.`,
     tls: `Check that Redis on ${target} expects TLS (rediss://) and that its certificate is trusted.`,
     closed: `Is ${target} really Redis${tls ? ', and does it speak TLS' : ''}? Check ${options}.`,
     unreachable: `Check the host in ${options} and the network between here and ${target}.`,
     other: `Check ${options}.`,
   };
   const why = reason === 'timeout' && timeoutMs !== undefined ? `timed out after ${timeoutMs} ms` : words;
-  const code: SwitchyardErrorCode = reason === 'timeout' ? 'TIMEOUT' : reason === 'auth' ? 'CONFIG_INVALID' : 'BUS_UNAVAILABLE';
-  const message = `cannot connect to Redis at ${target}: ${why}${detail && !detail.includes(why) ? ` (${detail})` : ''}. ${hint[reason]}`;
+  const code: SwitchyardErrorCode =
+    reason === 'timeout' ? 'TIMEOUT' : reason === 'auth' ? 'CONFIG_INVALID' : reason === 'other' ? mapRedisError(err, 'connect').code : 'BUS_UNAVAILABLE';
+  const redundant = !detail || /^time ?out$/i.test(detail) || detail.toLowerCase().includes(why.toLowerCase());
+  const message = `cannot connect to Redis at ${target}: ${why}${redundant ? '' : ` (${detail})`}. ${hint[reason]}`;
   return new SwitchyardError(code, message, { source: SOURCE, cause: err, details: { target, reason } });
 }

@@ -84,7 +84,7 @@ describe('connect() failures say where, why and what to check', () => {
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.details.reason).toBe('auth');
     expect(err.message).toContain(`cannot connect to Redis at 127.0.0.1:${fake.port}: authentication failed`);
-    expect(err.message).toContain('Check the user name and password');
+    expect(err.message).toContain('Check the credentials (user name and password)');
     expect(err.message).not.toContain('s3cret-pw');
   });
 });
