@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
-import { mapNatsError } from './errors.js';
+import { connectError, type ConnectTarget } from './errors.js';
 import type { NatsAdapterConfig } from './options.js';
 
 /**
@@ -90,11 +90,21 @@ export class NatsConnector {
         return nc;
       } catch (err) {
         this.opening = undefined;
-        throw mapNatsError(err, 'connect');
+        throw connectError(err, { ...serversTarget(c.servers), timeoutMs: c.connectTimeoutMs });
       }
     })();
     return this.opening;
   }
+}
+
+/** `servers` as a message shows them: `host:port` each, no scheme, no credentials; TLS when any asks for it. */
+function serversTarget(servers: string | string[] | undefined): ConnectTarget {
+  const list = servers === undefined ? [] : Array.isArray(servers) ? servers : [servers];
+  const hosts = list.map((s) => {
+    const hostPort = s.replace(/^[a-z]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/\/.*$/, '');
+    return /:\d+$/.test(hostPort) ? hostPort : `${hostPort}:4222`;
+  });
+  return { target: hosts.join(', ') || '(no servers)', tls: list.some((s) => /^(tls|wss):\/\//i.test(s)) };
 }
 
 /**
