@@ -91,7 +91,7 @@ export function connectError(err: unknown, where: ConnectTarget): SwitchyardErro
   }
   // The driver's own words, from the error that told the reason (else the outermost), unless they add nothing.
   const said = [told, ...chain].find((e) => typeof e?.message === 'string' && e.message !== '');
-  const detail = said ? withoutCredentials(String(said.message)).replace(/\.$/, '') : '';
+  const detail = said ? withoutCredentials(String(said.message)).replace(/^\[switchyard\] \[[^\]]*\] /, '').replace(/\.$/, '') : '';
   const { target, tls = false, timeoutMs } = where;
   const options = 'the url or connection option';
   const hint: Record<ConnectFailureReason, string> = {
@@ -107,7 +107,8 @@ export function connectError(err: unknown, where: ConnectTarget): SwitchyardErro
   const why = reason === 'timeout' && timeoutMs !== undefined ? `timed out after ${timeoutMs} ms` : words;
   const code: SwitchyardErrorCode =
     reason === 'timeout' ? 'TIMEOUT' : reason === 'auth' ? 'CONFIG_INVALID' : reason === 'other' ? mapRedisError(err, 'connect').code : 'BUS_UNAVAILABLE';
-  const redundant = !detail || /^time ?out$/i.test(detail) || detail.toLowerCase().includes(why.toLowerCase());
+  const redundant =
+    !detail || /^time ?out$/i.test(detail) || detail.toLowerCase().includes(why.toLowerCase()) || (reason === 'timeout' && detail.includes(`${timeoutMs} ms`));
   const message = `cannot connect to Redis at ${target}: ${why}${redundant ? '' : ` (${detail})`}. ${hint[reason]}`;
   return new SwitchyardError(code, message, { source: SOURCE, cause: err, details: { target, reason } });
 }
