@@ -11,8 +11,8 @@ import {
   type Unsubscribe,
 } from '@switchyard/core';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import { ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './client.js';
-import { SOURCE, closedError, isUnreachable, kafkaError, mapKafkaError } from './errors.js';
+import { connectFailure, ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './client.js';
+import { SOURCE, closedError, isUnreachable, kafkaError } from './errors.js';
 import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterOptions } from './options.js';
 import { PublishQueue, type Pending } from './publish-queue.js';
 
@@ -129,7 +129,7 @@ export class KafkaBus implements MessageBus {
       await this.teardown();
       if (!this.closed) this.setStatus('idle');
       if (this.closed) throw closedError('Kafka bus');
-      throw mapKafkaError(err, 'connect');
+      throw connectFailure(this.options, err);
     } finally {
       await admin?.disconnect().catch(() => undefined);
     }

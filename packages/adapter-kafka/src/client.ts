@@ -1,5 +1,6 @@
-import { childLogger, noopLogger, type Logger } from '@switchyard/core';
+import { childLogger, isSwitchyardError, noopLogger, type Logger, type SwitchyardError } from '@switchyard/core';
 import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator } from 'kafkajs';
+import { connectError, mapKafkaError } from './errors.js';
 import type { KafkaAdapterOptions } from './options.js';
 
 /** Send kafkajs's own log lines to our logger (errors are reported by us, so they go to debug). */
@@ -34,6 +35,29 @@ export function kafkaClient(options: KafkaAdapterOptions, logger: Logger): Kafka
     logLevel: logLevel.WARN,
     logCreator: logCreatorFor(logger),
   });
+}
+
+/** The brokers a kafkajs error names (`KafkaJSConnectionError.broker`), outermost first. */
+function brokersIn(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e = err, i = 0; typeof e === 'object' && e !== null && i < 6; e = (e as { cause?: unknown }).cause, i++) {
+    const broker = (e as { broker?: unknown }).broker;
+    if (typeof broker === 'string' && !out.includes(broker)) out.push(broker);
+  }
+  return out;
+}
+
+/**
+ * The error `connect()` throws: when the brokers could not be reached (refused, unknown host,
+ * timed out, SASL or TLS refused) it names them, the cause and what to check (see
+ * `connectError`); any other failure (a topic the broker refused to create) is mapped as usual.
+ */
+export function connectFailure(options: KafkaAdapterOptions, err: unknown): SwitchyardError {
+  if (isSwitchyardError(err) && err.code === 'CLOSED') return err;
+  const brokers = options.brokers ?? brokersIn(err);
+  const target = brokers.length > 0 ? brokers.join(', ') : 'the brokers of the kafkajs client you passed';
+  const failure = connectError(err, { target, timeoutMs: options.connectTimeoutMs });
+  return failure.details?.reason === 'other' ? mapKafkaError(err, 'connect') : failure;
 }
 
 /** Create `topic` with our settings when it is missing; an existing topic is left as it is. */

@@ -10,7 +10,7 @@ import {
   type Logger,
 } from '@switchyard/core';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import { ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
+import { connectFailure, ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
 import { SOURCE, closedError, kafkaError, mapKafkaError, protocolType } from './errors.js';
 import { readRange } from './history-reader.js';
 import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterOptions } from './options.js';
@@ -92,7 +92,7 @@ export class KafkaHistory implements HistoryStore {
       );
     } catch (err) {
       await this.closeClients(clients);
-      throw mapKafkaError(err, 'connect');
+      throw connectFailure(this.options, err);
     }
     return clients;
   }
