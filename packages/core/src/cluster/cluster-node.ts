@@ -369,15 +369,17 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.liveness.stop();
     this.ordered?.stop();
     this.stopWatch?.();
-    await this.router.releaseAll();
+    // Every step has a deadline: a stop finishes whatever the bus or the registry is doing.
+    const ms = this.registryTimeoutMs;
+    await withDeadline(this.router.releaseAll(), ms, 'unsubscribe').catch((err: unknown) => this.logger.warn({ err }, 'unsubscribing failed'));
     if (wasRunning) {
-      if (this.lease) await this.registry.releaseLease(this.lease).catch(() => undefined);
+      if (this.lease) await withDeadline(this.registry.releaseLease(this.lease), ms, 'lease release').catch(() => undefined);
       this.setLease(null);
-      await this.registry.deregister(this.id).catch((err: unknown) => this.logger.warn({ err }, 'deregister failed'));
+      await withDeadline(this.registry.deregister(this.id), ms, 'deregister').catch((err: unknown) => this.logger.warn({ err }, 'deregister failed'));
     }
     this.stopBusStatus?.();
     if (this.deps.closePorts !== false) {
-      for (const p of this.ports().reverse()) await p.close().catch((err: unknown) => this.logger.warn({ err }, 'closing a port failed'));
+      for (const p of this.ports().reverse()) await withDeadline(p.close(), ms, `closing the ${p.name} port`).catch((err: unknown) => this.logger.warn({ err }, 'closing a port failed'));
     }
     this._self = { ...this._self, state: 'dead' };
     this._phase = 'stopped';

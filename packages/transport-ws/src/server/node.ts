@@ -484,7 +484,11 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     const deadline = Date.now() + graceMs;
     if (wasRunning) {
       await untilDeadline(this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed')), deadline);
-      await moveConnections(this.untyped, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+      // placement and session hand-over talk to the stores: never past the deadline
+      await untilDeadline(
+        moveConnections(this.untyped, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed')),
+        deadline,
+      );
       await this.waitForSockets(deadline);
     }
     for (const c of this.sockets) c.terminate();
@@ -492,7 +496,8 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     this.batcher.stop();
     this.roomBatcher.stop();
     for (const u of this.unsubscribe.splice(0)) u();
-    await Promise.all([...this.index.connections.values()].map((c) => this.index.removeConnection(c)));
+    // the bus may not answer unsubscribes: the cluster's stop bounds its own steps
+    await untilDeadline(Promise.all([...this.index.connections.values()].map((c) => this.index.removeConnection(c))), Date.now() + 1000);
     await this.cluster.stop().catch((err: unknown) => this.logger.warn({ err }, 'cluster stop failed'));
     await this.shutdownServer();
     this.phase = 'closed';
