@@ -51,7 +51,7 @@ export const nodeOptionsSchema = z
     maxFrameDepth: z.number().int().min(4).max(1000).default(64),
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
     closeTimeoutMs: z.number().int().min(10).default(5_000),
-    /** Adaptive batching while a socket's previous write is pending. */
+    /** Batching: a room's messages go out as one frame of at most maxMessages, a busy room at most every maxDelayMs (an idle one at once); a backlogged socket's queue likewise. */
     batch: z.strictObject({ maxMessages: z.number().int().min(1).max(10_000).default(64), maxDelayMs: z.number().min(0).max(1000).default(5) }).prefault({}),
     /** Per-connection send queue: bound in messages, and socket buffer bytes above which we stop writing. */
     sendQueue: z.strictObject({ maxMessages: z.number().int().min(1).default(1024), highWaterBytes: z.number().int().min(1024).default(1_048_576) }).prefault({}),

@@ -101,6 +101,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     this.batcher = new Batcher(this.options.batch.maxDelayMs);
     this.roomBatcher = new RoomBatcher({
       maxMessages: this.options.batch.maxMessages,
+      maxDelayMs: this.options.batch.maxDelayMs,
       targets: (key) => (key === EVERYONE ? this.index.connections.values() : this.index.inRoom(key)),
     });
     this.index = new LocalIndex(this.cluster);

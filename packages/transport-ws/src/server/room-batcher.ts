@@ -63,6 +63,8 @@ export interface RoomBatcherHost {  /** Local members of a room, or every open c
   targets(key: string): Iterable<Connection>;
   /** Most messages in one batch. */
   readonly maxMessages: number;
+  /** A busy room goes out at most this often, ms (0: every turn). */
+  readonly maxDelayMs: number;
 }
 
 /**
@@ -75,7 +77,10 @@ export interface RoomBatcherHost {  /** Local members of a room, or every open c
  */
 export class RoomBatcher {
   private readonly pending = new Map<string, Pending>();
+  /** When each busy room last went out (performance.now()); rooms quiet for `maxDelayMs` are forgotten. */
+  private readonly lastFlush = new Map<string, number>();
   private immediate: ReturnType<typeof setImmediate> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
   constructor(private readonly host: RoomBatcherHost) {}
@@ -96,18 +101,43 @@ export class RoomBatcher {
   stop(): void {
     this.stopped = true;
     if (this.immediate) clearImmediate(this.immediate);
-    this.immediate = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.immediate = this.timer = undefined;
     this.pending.clear();
+    this.lastFlush.clear();
   }
 
+  /**
+   * At the end of a turn: a room that went out less than `maxDelayMs` ago (a busy room) waits
+   * until then, gathering more; any other room goes now. An idle room thus still sends at once,
+   * and a busy one sends at most every `maxDelayMs`, in frames of up to `maxMessages`.
+   */
   private readonly flush = (): void => {
     this.immediate = undefined;
-    const batches = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of batches) this.deliver(p);
+    const now = performance.now();
+    const budget = this.host.maxDelayMs;
+    let wait = Infinity;
+    for (const [key, p] of this.pending) {
+      const last = this.lastFlush.get(key);
+      const due = last === undefined ? now : last + budget;
+      if (due > now) {
+        wait = Math.min(wait, due - now);
+        continue;
+      }
+      this.pending.delete(key);
+      this.deliver(p);
+    }
+    for (const [key, at] of this.lastFlush) if (now - at > budget && !this.pending.has(key)) this.lastFlush.delete(key);
+    if (wait < Infinity && !this.timer && !this.stopped) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.immediate ??= setImmediate(this.flush);
+      }, Math.max(1, Math.ceil(wait)));
+    }
   };
 
   private deliver(p: Pending): void {
+    if (this.host.maxDelayMs > 0) this.lastFlush.set(p.key, performance.now());
     const room = p.key === EVERYONE ? undefined : p.key;
     for (const c of this.host.targets(p.key)) {
       if (p.shareable && !p.excluded?.has(c.id) && c.takeShared(room, p.items as Array<RoomFrame | PlainFrame>, () => p.frame())) continue;
