@@ -148,7 +148,7 @@ export function connectError(err: unknown, where: ConnectTarget): SwitchyardErro
   const code: SwitchyardErrorCode =
     reason === 'timeout' ? 'TIMEOUT' : reason === 'auth' ? 'CONFIG_INVALID' : reason === 'other' ? mapNatsError(err, 'connect').code : 'BUS_UNAVAILABLE';
   const redundant =
-    !detail || /^time ?out$/i.test(detail) || detail.toLowerCase().includes(why.toLowerCase()) || (reason === 'timeout' && detail.includes(`${timeoutMs} ms`));
+    !detail || /^time ?out$/i.test(detail) || why.toLowerCase().includes(detail.toLowerCase()) || (reason === 'timeout' && detail.includes(`${timeoutMs} ms`));
   const message = `cannot connect to NATS at ${target}: ${why}${redundant ? '' : ` (${detail})`}. ${hint[reason]}`;
   return new SwitchyardError(code, message, { source: SOURCE, cause: err, details: { target, reason } });
 }
