@@ -1,7 +1,7 @@
 import { SwitchyardError, childLogger, isSwitchyardError, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
 import pg from 'pg';
 import { withDeadline } from './deadline.js';
-import { SOURCE, isConnectionError, isTimeoutError, mapPgError } from './errors.js';
+import { SOURCE, connectError, isConnectionError, isTimeoutError, mapPgError, type ConnectTarget } from './errors.js';
 import { LATEST_VERSION, migrate, schemaVersion, type MigrateResult } from './migrations.js';
 import { Names } from './names.js';
 import type { ResolvedPostgresOptions } from './options.js';
@@ -17,6 +17,40 @@ export interface DedicatedClient {
 export type TimedQuery = pg.QueryConfig & { query_timeout: number };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The server connections go to, for connect errors, without credentials: the host and port of the
+ * connection string or `poolConfig` (pg's defaults `localhost:5432`), else (your pool) the
+ * address the socket error names.
+ */
+function serverOf(options: ResolvedPostgresOptions, err: unknown): ConnectTarget {
+  let host: string | undefined;
+  let port: string | number | undefined;
+  let tls = false;
+  if (options.connectionString) {
+    try {
+      const u = new URL(options.connectionString);
+      host = decodeURIComponent(u.hostname) || u.searchParams.get('host') || 'localhost';
+      port = u.port || 5432;
+      tls = /^(require|verify-ca|verify-full)$/.test(u.searchParams.get('sslmode') ?? '') || u.searchParams.get('ssl') === 'true';
+    } catch {
+      // not a URL (a key=value string): fall back to the socket error's address
+    }
+  } else if (options.poolConfig) {
+    host = options.poolConfig.host ?? 'localhost';
+    port = options.poolConfig.port ?? 5432;
+    tls = options.poolConfig.ssl !== undefined && options.poolConfig.ssl !== false;
+  }
+  if (host === undefined) {
+    for (let e = err as { address?: unknown; hostname?: unknown; port?: unknown; cause?: unknown } | undefined, i = 0; e && i < 6 && host === undefined; e = e.cause as typeof e, i++) {
+      const h = typeof e.address === 'string' ? e.address : typeof e.hostname === 'string' ? e.hostname : undefined;
+      if (h !== undefined) [host, port] = [h, typeof e.port === 'number' ? e.port : undefined];
+    }
+  }
+  if (host === undefined) return { target: 'the server of the pool you passed', tls };
+  const shown = host.includes(':') ? `[${host}]` : host; // an IPv6 address
+  return { target: port === undefined ? shown : `${shown}:${port}`, tls };
+}
 
 /**
  * The pool and settings shared by the ports of one adapter. Reference counted: each port
@@ -89,8 +123,20 @@ export class PgConnection {
       await this.ensureSchema();
     } catch (err) {
       await this.release();
-      throw err;
+      throw this.connectFailure(err);
     }
+  }
+
+  /**
+   * What `connect()` throws when the server could not be reached (refused, unknown host, timed
+   * out, authentication, TLS): where, why and what to check (see `connectError`). A failure once
+   * connected (an old schema, a migration that failed) is thrown as it is.
+   */
+  private connectFailure(err: unknown): unknown {
+    const original = isSwitchyardError(err) && err.cause !== undefined ? err.cause : err;
+    if (isSwitchyardError(original)) return err;
+    const failure = connectError(original, { ...serverOf(this.options, original), timeoutMs: this.options.connectTimeoutMs });
+    return failure.details?.reason === 'other' ? err : failure;
   }
 
   /** Drop a reference; the last one ends the pool if it is ours. */
