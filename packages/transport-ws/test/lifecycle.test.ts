@@ -48,6 +48,26 @@ describe('node lifecycle on the cluster phase', () => {
   });
 });
 
+describe('listening', () => {
+  it('a port already in use is a CONFLICT naming the port and what to do; the node is left closed and the cluster untouched', async () => {
+    const hub = new MemoryHub();
+    const first = createNode({ cluster: createCluster({ hub, nodeId: 'first' }), port: 0 });
+    nodes.push(first);
+    await first.start();
+    const port = Number(new URL(first.url).port);
+    const cluster = createCluster({ hub, nodeId: 'second' });
+    clusters.push(cluster);
+    const second = createNode({ cluster, port, host: '127.0.0.1' });
+    const err = await second.start().then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFLICT' });
+    expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((err as Error).message).toMatch(/already in use \(EADDRINUSE\).*port: 0 picks a free one/);
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('EADDRINUSE');
+    expect(cluster.phase).toBe('new');
+    await second.close(); // nothing to close, and no error
+  });
+});
+
 /** Resolves with the promise's value, or rejects when it takes longer than `ms`. */
 const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -203,10 +203,27 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
           s.off('error', reject);
           resolve();
         });
+      }).catch(async (err: unknown) => {
+        // Nothing was started: leave the node closed, the cluster as it was, and say what to do.
+        await this.shutdownServer();
+        this.phase = 'closed';
+        const where = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port ?? 0}`;
+        const code = (err as { code?: unknown }).code;
+        if (code === 'EADDRINUSE') {
+          throw wsError('CONFLICT', `cannot listen on ${where}: the port is already in use (EADDRINUSE). Another process holds it (an earlier run of this server?): stop that process, or choose another port (port: 0 picks a free one)`, err);
+        }
+        const why = code === 'EACCES' ? ' (ports below 1024 need privileges)' : code === 'EADDRNOTAVAIL' ? ` (${o.host} is not an address of this machine)` : '';
+        throw wsError(why ? 'CONFIG_INVALID' : 'BACKEND_ERROR', `cannot listen on ${where}: ${(err as Error).message}${why}`, err);
       });
     }
     this.server.on('upgrade', this.onUpgrade);
-    this._url = o.publicUrl ?? this.deriveUrl();
+    // The URL clients are sent to: publicUrl, else the cluster's url, else the address we listen
+    // on (an attached server that is not listening yet is waited for).
+    if (!o.publicUrl && !this.cluster.config.url && this.server.listening === false) {
+      const s = this.server;
+      await new Promise<void>((resolve) => s.once('listening', () => resolve()));
+    }
+    this._url = o.publicUrl || this.cluster.config.url || this.deriveUrl();
     this.cluster.setUrl(this._url);
     this.cluster.setLoadSource(() => ({ connections: this.index.size }));
     this.unsubscribe.push(
