@@ -143,6 +143,57 @@ describe('client SDK: handshake and frames', () => {
   });
 });
 
+/** A loopback port nothing listens on (bound then released). */
+const closedPort = async (): Promise<number> => {
+  const { createServer } = await import('node:net');
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as { port: number };
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+};
+
+describe('client SDK: failed dials', () => {
+  it('each failed dial emits error with the URL and the cause; ready({ timeoutMs }) rejects naming them; the client keeps retrying', async () => {
+    const dead = `ws://127.0.0.1:${await closedPort()}/ws`;
+    const c = client({ url: dead });
+    const errors: SwitchyardClientError[] = [];
+    c.on('error', (e) => errors.push(e));
+    const err = await c.ready({ timeoutMs: 300 }).then(() => undefined, (e: unknown) => e as SwitchyardClientError);
+    expect(err?.code).toBe('TIMEOUT');
+    expect(err?.message).toContain(`tried ${dead} (connection refused`);
+    await waitFor(() => errors.length >= 2);
+    expect(errors[0]?.code).toBe('NOT_CONNECTED');
+    expect(errors[0]?.message).toContain(`cannot connect to ${dead}: connection refused (is the server running on that port?) [ECONNREFUSED]`);
+    expect(c.state).not.toBe('closed'); // a timeout stops the wait, not the client
+  });
+
+  it('a server that never welcomes is reported after handshakeTimeoutMs; without timeoutMs ready() waits for the welcome', async () => {
+    const node = await start();
+    let answer = false;
+    node.onHello = (ws, hello, n) => {
+      if (answer) ws.send(JSON.stringify(welcome(`c${n}`, hello)));
+    };
+    const c = client({ url: node.url, handshakeTimeoutMs: 100 });
+    const errors: SwitchyardClientError[] = [];
+    c.on('error', (e) => errors.push(e));
+    const ready = c.ready();
+    await waitFor(() => errors.length >= 1);
+    expect(errors[0]?.message).toContain(`cannot connect to ${node.url}: no welcome within 100 ms`);
+    answer = true;
+    await ready;
+    expect(c.state).toBe('connected');
+  });
+
+  it('close() rejects a pending ready({ timeoutMs }) with CLOSED and leaves no timer behind', async () => {
+    const c = client({ url: `ws://127.0.0.1:${await closedPort()}/ws` });
+    c.on('error', () => undefined);
+    const ready = c.ready({ timeoutMs: 60_000 });
+    c.close();
+    await expect(ready).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
 describe('client SDK: requests and acks', () => {
   it('request resolves with the ack result, rejects with the server code, or times out', async () => {
     const node = await start();

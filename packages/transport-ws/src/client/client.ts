@@ -103,6 +103,8 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private waiters: { resolve: () => void; reject: (e: SwitchyardClientError) => void }[] = [];
+  /** Why each URL's last dial failed, since the last welcome (for `error` events and `ready()` timeouts). */
+  private readonly dialFailures = new Map<string, string>();
   private fatalError: SwitchyardClientError | undefined;
 
   constructor(options: ClientOptions) {
@@ -147,12 +149,38 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     void this.open();
   }
 
-  /** Resolves once connected (at once if connected now); rejects with `CLOSED` if the client closes first. */
-  ready(): Promise<void> {
+  /**
+   * Resolves once connected (at once if connected now); rejects with `CLOSED` if the client
+   * closes first, and with `TIMEOUT` (naming every URL tried and why it failed) when
+   * `timeoutMs` is given and passes first. The client goes on reconnecting after a timeout.
+   */
+  ready(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this._state === 'connected') return Promise.resolve();
     if (this._state === 'closed') return Promise.reject(this.fatalError ?? clientError('CLOSED', 'client closed'));
     this.connect();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs;
+      if (timeoutMs === undefined) {
+        this.waiters.push({ resolve, reject });
+        return;
+      }
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: SwitchyardClientError) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const tried = [...this.dialFailures].map(([url, why]) => `${url} (${why})`);
+        reject(clientError('TIMEOUT', `not connected within ${timeoutMs} ms${tried.length ? `; tried ${tried.join(', ')}` : ''}; the client keeps retrying (close() stops it)`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
   }
 
   /** The room `name` (get-or-create, never throws): subscribes it if it is not subscribed. */
@@ -349,8 +377,14 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     }
     this.ws = ws;
     this.lastHeard = Date.now();
-    this.handshakeTimer = setTimeout(() => this.drop(ws, CloseCode.HeartbeatTimeout, 'no welcome in time', false), this.o.handshakeTimeoutMs);
+    let opened = false;
+    let dialError: unknown;
+    this.handshakeTimer = setTimeout(() => {
+      this.dialFailed(url, opened ? `no welcome within ${this.o.handshakeTimeoutMs} ms` : `no answer within ${this.o.handshakeTimeoutMs} ms`);
+      this.drop(ws, CloseCode.HeartbeatTimeout, 'no welcome in time', false);
+    }, this.o.handshakeTimeoutMs);
     ws.onopen = () => {
+      opened = true;
       const rooms: Record<string, RoomPosition> = {};
       this.helloRooms = new Map();
       for (const room of this.rooms.values()) {
@@ -375,9 +409,18 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.detach(ws);
+      if (this._state !== 'connected' && !opened) this.dialFailed(url, describeDialError(dialError, ev.code));
       this.lost(ev.code, ev.reason ?? '', QUICK_RETRY_CLOSE_CODES.includes(ev.code));
     };
-    ws.onerror = () => undefined; // a close event follows
+    ws.onerror = (ev) => {
+      dialError = ev; // a close event follows
+    };
+  }
+
+  /** A dial that never reached the server's welcome: say where and why (`error`), and remember it for `ready()`. */
+  private dialFailed(url: string, why: string): void {
+    this.dialFailures.set(url, why);
+    this.emit('error', clientError('NOT_CONNECTED', `cannot connect to ${url}: ${why} (attempt ${this.attempt + 1}; retrying with backoff)`));
   }
 
   private onText(ws: WebSocketLike, data: unknown): void {
@@ -445,6 +488,7 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
   private onWelcome(f: WelcomeFrame): void {
     if (this._state === 'connected') return;
     clearTimeout(this.handshakeTimer);
+    this.dialFailures.clear();
     this.session = f.session;
     this.attempt = 0;
     this.quickTrack = false;
@@ -655,4 +699,25 @@ export function createClient<S extends EventMap = AnyEvents, C extends EventMap 
   const client = new SwitchyardClient<S, C>(options);
   if (options.lazy !== true) client.connect();
   return client;
+}
+
+/**
+ * Plain words for a failed dial. Node's `ws` puts the socket error on the error event
+ * (`ECONNREFUSED`, `ENOTFOUND`, an HTTP status); browsers say nothing beyond the close code.
+ */
+export function describeDialError(ev: unknown, closeCode: number): string {
+  const err = (ev as { error?: unknown } | undefined)?.error ?? ev;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const message = (err as { message?: unknown } | undefined)?.message ?? (ev as { message?: unknown } | undefined)?.message;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is the server running on that port?)',
+    ENOTFOUND: 'host not found (check the host name)',
+    EAI_AGAIN: 'host name lookup failed (check DNS or the host name)',
+    ETIMEDOUT: 'timed out (is the host reachable?)',
+    ECONNRESET: 'connection reset by the server or a proxy',
+    EHOSTUNREACH: 'host unreachable',
+  };
+  if (typeof code === 'string' && words[code]) return `${words[code]} [${code}]`;
+  if (typeof message === 'string' && message) return message;
+  return `closed before the handshake (close code ${closeCode})`;
 }
