@@ -67,6 +67,27 @@ describe('HTTP endpoints and attaching', () => {
     await node.close({ graceMs: 1000 });
     expect(server.listening).toBe(true); // a server we were given stays open
   });
+
+  it('start() before listen(): the URL is the cluster url when given, else the address once the server listens', async () => {
+    const hub = new MemoryHub();
+    const given = createServer();
+    servers.push(given);
+    const withUrl = createNode({ cluster: createCluster({ hub, nodeId: 'named', url: 'wss://named.example/ws' }), server: given });
+    nodes.push(withUrl);
+    await withUrl.start(); // the server is not listening yet
+    expect(withUrl.url).toBe('wss://named.example/ws');
+
+    const later = createServer();
+    servers.push(later);
+    const node = createNode({ cluster: createCluster({ hub, nodeId: 'later' }), server: later });
+    nodes.push(node);
+    const started = node.start();
+    await new Promise<void>((r) => later.listen(0, '127.0.0.1', r));
+    await started;
+    expect(node.url).toBe(`ws://127.0.0.1:${(later.address() as AddressInfo).port}/ws`);
+    const { welcome } = await TestClient.connect(node.url).then((c) => (clients.push(c.client), c));
+    expect(welcome.node).toBe('later');
+  });
 });
 
 describe('adaptive batching', () => {
