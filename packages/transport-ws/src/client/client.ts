@@ -705,7 +705,7 @@ export function createClient<S extends EventMap = AnyEvents, C extends EventMap 
  * Plain words for a failed dial. Node's `ws` puts the socket error on the error event
  * (`ECONNREFUSED`, `ENOTFOUND`, an HTTP status); browsers say nothing beyond the close code.
  */
-export function describeDialError(ev: unknown, closeCode: number): string {
+function describeDialError(ev: unknown, closeCode: number): string {
   const err = (ev as { error?: unknown } | undefined)?.error ?? ev;
   const code = (err as { code?: unknown } | undefined)?.code;
   const message = (err as { message?: unknown } | undefined)?.message ?? (ev as { message?: unknown } | undefined)?.message;
