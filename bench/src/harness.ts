@@ -203,10 +203,11 @@ export class Harness {
    * fast and bounded. `polite` asks every process to stop first (bounded too).
    */
   async close(polite = false): Promise<void> {
-    if (polite) {
+    // a CPU profile is written only when a node exits by itself
+    if (polite || process.env.BENCH_CPU_PROF) {
       await Promise.all(this.clients.filter((c) => c.alive).map((c) => c.call('close', {}, 5000).catch(() => undefined)));
       await Promise.all(this.servers.filter((c) => c.alive).map((c) => c.call('stop', {}, 8000).catch(() => undefined)));
-      await Promise.all(this.children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, 2000).unref())])));
+      await Promise.all(this.children.map((c) => Promise.race([c.exited, new Promise((r) => setTimeout(r, process.env.BENCH_CPU_PROF ? 20_000 : 2000).unref())])));
     }
     await Promise.all(this.clients.map((c) => c.kill()));
     await this.kill();

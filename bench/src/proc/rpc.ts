@@ -24,7 +24,11 @@ export class Child {
     this.name = name;
     this.proc = fork(ENTRY[role], [name], {
       cwd: BENCH_DIR,
-      execArgv: ['--conditions=@switchyard/source', '--import', 'tsx', '--expose-gc', '--max-old-space-size=4096'],
+      execArgv: [
+        '--conditions=@switchyard/source', '--import', 'tsx', '--expose-gc', '--max-old-space-size=4096',
+        // BENCH_CPU_PROF=DIR: node processes write a V8 CPU profile there when they exit
+        ...(role === 'server' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
       env: { ...process.env, ...env, BENCH_CHILD: name },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
