@@ -5,9 +5,10 @@ import { SenderWindows } from '../delivery/sender-windows.js';
 import { SwitchyardError } from '../errors.js';
 import { childLogger, type Logger } from '../logger.js';
 import { Topics, type Address } from '../model/address.js';
-import { PROTOCOL_VERSION, type ControlEnvelope, type Envelope } from '../model/envelope.js';
+import { PROTOCOL_VERSION, type ControlEnvelope, type DeliverEnvelope, type Envelope } from '../model/envelope.js';
 import { emptyLoad, isHealthy, type NodeInfo, type NodeLoad, type NodeState } from '../model/node.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import { startTracing, type Tracing } from '../observability/tracing.js';
 import type { MessageBus } from '../ports/bus.js';
 import type { HistoryPosition, HistoryStore } from '../ports/history.js';
 import type { Lease, NodeRegistry, RegistryEvent } from '../ports/registry.js';
@@ -95,6 +96,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   private starting: Promise<void> | undefined;
   private ticking = false;
   private beating = false;
+  /** Spans for publishes and deliveries; null (one check on the delivery path) while nothing would record them. */
+  private tracing: Tracing | null = null;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     super();
@@ -132,7 +135,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
           history: this.history,
           options: config.delivery,
           logger: this.logger,
-          deliver: (e) => this.emit('deliver', e),
+          deliver: (e) => this.deliverLocal(e),
           gap: (g) => this.onRoomGap(g),
           count: (event, n = 1) => (event === 'reordered' ? this.metrics.roomReordered : event === 'filled' ? this.metrics.roomFilled : this.metrics.roomDuplicates).inc(n),
         })
@@ -278,6 +281,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   private async doStart(): Promise<void> {
     this._phase = 'starting';
+    this.tracing = await startTracing(this.config.tracing, { nodeId: this.id, logger: this.logger });
     const observer = this.metrics.observer;
     for (const port of this.ports()) port.instrument?.(observer);
     await Promise.all(this.ports().map((p) => p.connect()));
@@ -676,6 +680,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
   }
 
   publish(address: Address, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    if (this.tracing) return this.tracing.publish(address, options, (traced) => this.router.publish(address, data, traced));
     return this.router.publish(address, data, options);
   }
 
@@ -733,10 +738,20 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this.emit('fence', false, null);
   }
 
+  /** Hand a message to this node's listeners (inside a delivery span when tracing). */
+  private deliverLocal(envelope: DeliverEnvelope): void {
+    if (this.tracing) this.tracing.deliver(envelope, this.emitDeliver);
+    else this.emit('deliver', envelope);
+  }
+
+  private readonly emitDeliver = (envelope: DeliverEnvelope): void => {
+    this.emit('deliver', envelope);
+  };
+
   private onEnvelope(envelope: Envelope): void {
     switch (envelope.type) {
       case 'deliver':
-        if (!this.ordered?.accept(envelope)) this.emit('deliver', envelope);
+        if (!this.ordered?.accept(envelope)) this.deliverLocal(envelope);
         return;
       case 'failover':
         if (envelope.token < this.highestToken && envelope.from !== this.id) {

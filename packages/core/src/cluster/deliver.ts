@@ -6,6 +6,12 @@ import type { HistoryStore } from '../ports/history.js';
 import type { EnvelopeCodec } from './envelope-codec.js';
 import type { PublishOptions, PublishResult } from './types.js';
 
+/** Set by tracing: the id the envelope gets, known to the publish span before the envelope is built. */
+export const ENVELOPE_ID: unique symbol = Symbol('switchyard.envelope-id');
+
+/** `PublishOptions` as a node hands them over (not part of the public options). */
+export type DeliveryOptions = PublishOptions & { [ENVELOPE_ID]?: string };
+
 export interface PreparedDelivery {
   envelope: DeliverEnvelope;
   result: PublishResult;
@@ -22,13 +28,14 @@ export function prepareDelivery(
   history: HistoryStore | undefined,
   address: Address,
   data: unknown,
-  options: PublishOptions = {},
+  options: DeliveryOptions = {},
 ): PreparedDelivery | Promise<PreparedDelivery> {
   let prev: number | undefined;
   const build = (result: PublishResult): PreparedDelivery => ({
     result,
     envelope: codec.build<DeliverEnvelope>({
       type: 'deliver',
+      ...(options[ENVELOPE_ID] !== undefined ? { id: options[ENVELOPE_ID] } : {}),
       to: address,
       data,
       ...(options.except?.length ? { except: options.except } : {}),

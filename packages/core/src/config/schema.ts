@@ -59,6 +59,19 @@ export const deliverySchema = z.strictObject({
   checkIntervalMs: z.number().int().min(0).default(30_000),
 });
 
+/** An OpenTelemetry `TracerProvider` (anything with `getTracer`), kept by reference. */
+const tracerProvider = z.custom<{ getTracer(name: string, version?: string): unknown }>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { getTracer?: unknown }).getTracer === 'function',
+);
+
+/**
+ * OpenTelemetry spans for publishes and deliveries: `true` uses the globally registered
+ * provider when there is one, `false` turns tracing off, `{ tracerProvider }` uses that one.
+ */
+export const tracingSchema = z.union([z.boolean(), z.strictObject({ tracerProvider: tracerProvider.optional() })], {
+  error: 'expected true, false or { tracerProvider } (an OpenTelemetry TracerProvider: an object with getTracer)',
+});
+
 /** Everything a cluster node is configured with. Defaults live here. */
 export const clusterConfigSchema = z
   .strictObject({
@@ -101,6 +114,8 @@ export const clusterConfigSchema = z
     meta: z.record(z.string(), z.string()).default({}),
     /** Extra capabilities to advertise (a transport adds its own). */
     capabilities: z.array(z.string()).default([]),
+    /** OpenTelemetry tracing (see `tracingSchema`); needs `@opentelemetry/api` and a registered SDK to record anything. */
+    tracing: tracingSchema.default(true),
   })
   .refine((c) => c.nodeTimeoutMs >= 2 * c.heartbeatIntervalMs, {
     message: 'must be at least twice heartbeatIntervalMs',
