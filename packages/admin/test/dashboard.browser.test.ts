@@ -87,7 +87,7 @@ describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
   const attr = (page: Page, selector: string, name: string) => page.locator(selector).first().getAttribute(name);
 
   it('shows both nodes and their rooms; Disconnect closes a client; Drain moves a node’s clients and shows it draining', async () => {
-    const moving = [];
+    const moving: SwitchyardClient[] = [];
     for (let i = 0; i < 4; i++) moving.push(await connect(b, `user-${i}`, 'lobby'));
     const victim = await connect(a, 'mallory', 'ops');
     await connect(a, 'alice', 'lobby');
