@@ -12,7 +12,7 @@ const redisUrl = await serviceUrl('redis');
 
 describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redis', () => {
   let apps: App[] = [];
-  let clients: SwitchyardClient[] = [];
+  const clients: SwitchyardClient[] = [];
   const client = (app: App, token?: string) => {
     const c = clientOf(app, token);
     clients.push(c);
