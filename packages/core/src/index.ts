@@ -12,6 +12,8 @@ export type * from './ports/index.js';
 export { noopObserver } from './ports/observer.js';
 export { noopLogger, childLogger, consoleLogger, type Logger, type LogLevel, type ConsoleLoggerOptions } from './logger.js';
 export * from './memory/index.js';
+export { BusRuntime, createBusRuntime, type BusRuntimeOptions } from './bus/runtime.js';
+export type { BusDriver, BusDriverEvents, BusPart } from './bus/driver.js';
 export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
 export { ClusterNode, COORDINATOR_LEASE, type ClusterNodeDeps } from './cluster/cluster-node.js';
 export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
