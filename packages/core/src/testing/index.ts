@@ -4,6 +4,7 @@
  */
 export { busContract, type BusContractOptions } from './bus-contract.js';
 export { historyContract, type HistoryContractOptions } from './history-contract.js';
+export { restartContract, type RestartContractOptions, type RestartControl, type RestartPorts } from './restart-contract.js';
 export { registryContract, makeNode, type RegistryContractOptions } from './registry-contract.js';
 export { sessionContract, makeSession, type SessionContractOptions } from './session-contract.js';
 export { Closer, bytes, text, unique, waitFor, sleep, rejectsWithCode } from './helpers.js';
