@@ -1,6 +1,12 @@
 import type { ConnectionStatus, Lifecycle, Unsubscribe } from './lifecycle.js';
 
-/** What a bus guarantees; core reads it to fall back or refuse clearly. */
+/**
+ * What a bus guarantees, stated by the adapter. Core reads only `maxPayloadBytes` (the bus
+ * runtime refuses a larger publish with PAYLOAD_TOO_LARGE); the other flags inform the
+ * application and the contract suites (`busContract` skips the order test when
+ * `orderedPerTopic` is false, `restartContract` expects every outage publish delivered when
+ * `durable`): core does not fall back on them.
+ */
 export interface BusCapabilities {
   /** Messages published on one topic by one publisher arrive in publish order. */
   orderedPerTopic: boolean;
