@@ -211,4 +211,16 @@ describe('bad options', () => {
     await fails({ prefix: '/api' }, 'prefix:', 'httpPrefix');
     await fails({ cluster: createCluster({ hub: new MemoryHub() }), adapter: {} }, 'adapter:', 'either cluster or adapter');
   });
+
+  it('an HTTP/2 app is refused in plain words (no WebSocket upgrade there)', async () => {
+    const app = Fastify({ http2: true });
+    let err: unknown;
+    try {
+      await app.register(switchyard, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('http2: ') });
+    await app.close();
+  });
 });
