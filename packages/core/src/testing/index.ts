@@ -7,6 +7,7 @@ export { historyContract, type HistoryContractOptions } from './history-contract
 export { restartContract, type RestartContractOptions, type RestartControl, type RestartPorts } from './restart-contract.js';
 export { registryContract, makeNode, type RegistryContractOptions } from './registry-contract.js';
 export { sessionContract, makeSession, type SessionContractOptions } from './session-contract.js';
+export { optionsTableContract, readOptionsTable, compareOptionsTable, type OptionsTableOptions, type OptionsTableDrift } from './options-table.js';
 export { Closer, bytes, text, unique, waitFor, sleep, rejectsWithCode } from './helpers.js';
 export { serviceUrl, type ServiceName } from './services.js';
 export { TcpProxy, type ProxyMode, type TcpProxyOptions } from './tcp-proxy.js';
