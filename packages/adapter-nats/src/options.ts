@@ -28,7 +28,7 @@ const resourceName = z.string().min(1).max(64).regex(NAME_PATTERN, 'only A-Z a-z
 const storage = z.enum(['file', 'memory']);
 const server = z.string().min(1).regex(/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+(:\d+)?$/, 'expected nats://host:port, tls://host:port or host:port');
 
-/** The options of every NATS port of this package. Defaults live here; the README table is written from it. */
+/** The options of every NATS port of this package. Defaults live here; test/readme-options.test.ts keeps the README's options table in line with it. */
 export const natsOptionsSchema = z
   .strictObject({
     /** Server URL(s) to connect to, e.g. `nats://127.0.0.1:4222`. We own that connection and close it. */

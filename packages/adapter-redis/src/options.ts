@@ -25,7 +25,7 @@ const hostPort = z.strictObject({
 /** Validated prefix: letters, digits and `:_.-` only, so it can never change a key's meaning. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{0,64}$/;
 
-/** The options of every Redis adapter of this package. Defaults live here; the README table is written from it. */
+/** The options of every Redis adapter of this package. Defaults live here; test/readme-options.test.ts keeps the README's options table in line with it. */
 export const redisOptionsSchema = z
   .strictObject({
     /** `redis://[user:pass@]host:port[/db]` or `rediss://` for TLS. Standalone mode. */

@@ -10,7 +10,7 @@ export type AuthenticateHook = (ctx: AuthContext) => AuthResult | null | false |
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
 
-/** Every option of `createNode`, with its default. The README's options table is written from this. */
+/** Every option of `createNode`, with its default. test/readme-options.test.ts keeps the README's options table in line with it. */
 export const nodeOptionsSchema = z
   .strictObject({
     /** The core cluster node this WebSocket node serves (from `createCluster`); made from `adapter` when absent. */
