@@ -214,6 +214,20 @@ describe('the cluster view', () => {
     ctrl.abort();
     expect(text.indexOf('"kind":"drain"')).toBeLessThan(text.indexOf('b: ready -> draining'));
   });
+  it('a reconnecting page (Last-Event-ID) gets only the events it missed', async () => {
+    const { admin, base } = await twoNodes();
+    await request(`${base}/api/nodes/b/drain`, { method: 'POST', headers: as('admin', action) });
+    await waitFor(() => admin.events().length >= 2, 10_000);
+    const seqs = admin.events().map((e) => e.seq);
+    const ctrl = new AbortController();
+    const res = await fetch(`${base}/api/stream`, { headers: as('reader', { 'last-event-id': String(seqs[0]) }), signal: ctrl.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) text += new TextDecoder().decode((await reader.read()).value);
+    ctrl.abort();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(seqs.slice(1));
+  });
 });
 
 describe('actions', () => {
