@@ -9,7 +9,8 @@ export interface Answer {
 
 /*
  * The answers of the node's own endpoints (transport-ws `server/http.ts`), made from the node's
- * public API so that they can be Fastify routes: the same statuses and bodies.
+ * public API so that they can be Fastify routes: the same statuses and bodies. transport-ws keeps
+ * them inside its handler; once it exports them (`endpoints(node)`), this file goes.
  */
 
 /** `/health`: the process is up. */

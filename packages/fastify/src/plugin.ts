@@ -30,8 +30,10 @@ const plugin: FastifyPluginAsync<SwitchyardPluginOptions> = async (app: FastifyI
   app.decorate('switchyardStarted', started);
 
   let starting: Promise<void> | undefined;
+  let closing = false;
+  /** Starts the node once; after app.close() it never starts (and switchyardStarted rejects with CLOSED). */
   const start = (): Promise<void> =>
-    (starting ??= node.start().then(
+    (starting ??= (closing ? Promise.reject(fastifyError('CLOSED', 'the app was closed before the switchyard node started')) : node.start()).then(
       () => settle?.resolve(),
       (err: unknown) => {
         settle?.reject(err);
@@ -48,6 +50,7 @@ const plugin: FastifyPluginAsync<SwitchyardPluginOptions> = async (app: FastifyI
   } else {
     app.addHook('onListen', async () => {
       await start().catch((err: unknown) => {
+        if (closing) return; // closed right after listen (onListen waits for localhost's second address)
         node.logger.error({ err }, 'the switchyard node did not start: /ready answers 503');
         throw err; // Fastify logs it too; app.listen() has resolved already
       });
@@ -57,7 +60,8 @@ const plugin: FastifyPluginAsync<SwitchyardPluginOptions> = async (app: FastifyI
   // preClose runs before Fastify closes its server, which waits for every socket: the node's
   // clients must be moved and closed first. onClose covers an app closed before it was ready.
   const close = async (): Promise<void> => {
-    if (starting) await starting.catch(() => undefined); // never close under a start in flight
+    closing = true;
+    await start().catch(() => undefined); // a start in flight ends first; one not begun never will
     await node.close(config.graceMs === undefined ? {} : { graceMs: config.graceMs });
   };
   app.addHook('preClose', close);

@@ -175,6 +175,8 @@ describe('@switchyard/fastify on an in-memory cluster', () => {
     await app.close();
     expect(app.switchyard.cluster.phase).not.toBe('running');
     expect(app.switchyard.readiness).toBe('draining');
+    await expect(app.switchyardStarted).rejects.toMatchObject({ code: 'CLOSED' }); // never left pending
+    expect(app.switchyard.httpServer).toBeUndefined(); // never attached
   });
 
   it('a node that cannot start fails app.ready() when it starts there', async () => {
