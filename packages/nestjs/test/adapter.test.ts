@@ -102,6 +102,23 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
     expect(await c.request('echo', 1)).toMatchObject({ echoed: 1 });
   });
 
+  it('a guard\'s refusal and an unexpected error fail the ack too', async () => {
+    const [a] = apps as [App, App];
+    const c = client(a);
+    const exceptions: unknown[] = [];
+    c.on('message', (m) => {
+      if (m.event === 'exception') exceptions.push(m.data);
+    });
+    await c.ready();
+    await expect(c.request('guarded')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
+    await expect(c.request('boom')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
+    await waitFor(() => exceptions.length === 2, 10_000);
+    expect(exceptions).toMatchObject([
+      { status: 'error', message: 'Forbidden resource' },
+      { status: 'error', message: 'Internal server error' },
+    ]);
+  });
+
   it('WsResponse values of an observable reach the client as messages; @Ack() answers later', async () => {
     const [a] = apps as [App, App];
     const c = client(a);

@@ -1,8 +1,15 @@
 /** The gateway the tests run on two Nest applications: one of each kind of handler. */
-import { Module } from '@nestjs/common';
+import { Module, UseGuards, type CanActivate } from '@nestjs/common';
 import { Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, WsException, type OnGatewayConnection, type OnGatewayDisconnect, type WsResponse } from '@nestjs/websockets';
 import type { Connection, SwitchyardNode } from '@switchyard/transport-ws';
 import { from, map, type Observable } from 'rxjs';
+
+/** Lets nothing through. */
+class DenyAll implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
+}
 
 @WebSocketGateway()
 export class TestGateway implements OnGatewayConnection, OnGatewayDisconnect {
@@ -38,6 +45,17 @@ export class TestGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @SubscribeMessage('refuse')
   refuse(@MessageBody() body: { why: string }): never {
     throw new WsException(body.why);
+  }
+
+  @SubscribeMessage('guarded')
+  @UseGuards(DenyAll)
+  guarded(): string {
+    return 'never';
+  }
+
+  @SubscribeMessage('boom')
+  boom(): never {
+    throw new Error('a bug');
   }
 
   @SubscribeMessage('count')
