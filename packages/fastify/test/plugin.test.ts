@@ -65,6 +65,20 @@ describe('@switchyard/fastify on an in-memory cluster', () => {
     expect((await none.inject('/metrics')).statusCode).toBe(404);
   });
 
+  it('logLevel applies to the plugin\'s routes only (probes kept out of the request log)', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => void lines.push(line) };
+    const app = Fastify({ logger: { level: 'info', stream } });
+    apps.push(app);
+    await app.register(switchyard, { cluster: memoryCluster('l', { url: 'ws://l.example/ws' }), logLevel: 'warn' });
+    app.get('/mine', async () => ({ ok: true }));
+    await app.inject('/ready');
+    await app.inject('/mine');
+    const urls = lines.map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url).filter(Boolean);
+    expect(urls).toContain('/mine');
+    expect(urls).not.toContain('/ready');
+  });
+
   it('without a known URL starts once the app listens, publishes the address it listens on, and answers over real HTTP', async () => {
     const app = await appWith({ cluster: memoryCluster('n2'), path: '/live' });
     await app.ready();
