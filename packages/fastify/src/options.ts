@@ -8,15 +8,10 @@ import { SOURCE } from './errors.js';
 const refused = (message: string) => z.custom<never>(() => false, message).optional();
 
 /**
- * The plugin's options: every option of `createNode` (transport-ws `nodeOptionsSchema`) except
- * `server`, `port` and `host` (the node serves on the Fastify app's own server), plus `graceMs`.
- * The README's options table is written from this.
+ * The plugin's own options, and the node options it refuses (the node serves on the Fastify
+ * app's server). The README's options table is written from this.
  */
-export const pluginOptionsSchema = z.strictObject({
-  ...nodeOptionsSchema.shape,
-  server: refused("the plugin attaches the node to the Fastify app's own server (app.server): do not give server"),
-  port: refused('the node serves on the Fastify app\'s port: give it to app.listen({ port }), not to the plugin'),
-  host: refused('the node serves on the Fastify app\'s address: give it to app.listen({ host }), not to the plugin'),
+export const pluginOwnOptionsSchema = z.strictObject({
   /** Serve /health, /ready, /metrics, /cluster and /route as Fastify routes (false: none). */
   http: z.boolean().default(true),
   /** Prefix of those routes, e.g. `/switchyard` serves `/switchyard/health`... (default: none). */
@@ -25,8 +20,14 @@ export const pluginOptionsSchema = z.strictObject({
   graceMs: z.number().int().min(0).max(600_000).optional(),
   /** Fastify's log level for the plugin's routes (a register option of Fastify), e.g. `'warn'` to keep probes out of the logs. */
   logLevel: z.string().min(1).optional(),
+  server: refused("the plugin attaches the node to the Fastify app's own server (app.server): do not give server"),
+  port: refused("the node serves on the Fastify app's port: give it to app.listen({ port }), not to the plugin"),
+  host: refused("the node serves on the Fastify app's address: give it to app.listen({ host }), not to the plugin"),
   prefix: refused('the plugin is not encapsulated (fastify-plugin), so a register prefix would not apply: give httpPrefix for the routes and path for the WebSocket'),
 });
+
+/** Every option of the plugin: those of `createNode` (transport-ws `nodeOptionsSchema`) and the plugin's own. */
+export const pluginOptionsSchema = z.strictObject({ ...nodeOptionsSchema.shape, ...pluginOwnOptionsSchema.shape });
 
 /** What `app.register(switchyard, options)` takes. */
 export type SwitchyardPluginOptions = Omit<NodeOptionsInput, 'server' | 'port' | 'host'> & {
