@@ -51,6 +51,12 @@ export interface BusDriver {
   unlisten(topic: string): Promise<void> | void;
   /** Release everything it opened. `listening` are the topics it listens on now. Never called twice. */
   close(listening: readonly string[]): Promise<void>;
+  /**
+   * True when a failed send means the backend is unreachable (not that it refused): the
+   * publish is then kept in the buffer, in order, and the send part goes down until `up()`.
+   * Without it every failed send rejects its publish.
+   */
+  isUnreachable?(err: unknown): boolean;
   /** Turn a failed send, listen or unlisten into a SwitchyardError naming `what`. */
   mapError(err: unknown, what: string): SwitchyardError;
 }

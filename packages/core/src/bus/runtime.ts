@@ -43,6 +43,8 @@ interface State {
   downAtOpen: { send: boolean; listen: boolean };
   flushing: boolean;
   bufferBytes: number;
+  /** Publishes put back at the front of the buffer by failed sends since the last flush began. */
+  requeued: number;
   restoring: Promise<void> | undefined;
   observer: AdapterObserver;
 }
@@ -85,6 +87,7 @@ export class BusRuntime implements MessageBus {
       downAtOpen: { send: false, listen: false },
       flushing: false,
       bufferBytes: 0,
+      requeued: 0,
       restoring: undefined,
       observer: noopObserver,
     };
@@ -139,7 +142,12 @@ export class BusRuntime implements MessageBus {
         await this.driver.send(topic, payload);
       } catch (err) {
         if (s.closed) throw this.error('CLOSED', `${this.driver.label} is closed`);
-        throw this.driver.mapError(err, `publish ${topic}`);
+        if (!this.driver.isUnreachable?.(err)) throw this.driver.mapError(err, `publish ${topic}`);
+        // Sent into a connection that was going away: it waits with the others, ahead of later publishes.
+        this.pending.splice(s.requeued++, 0, { topic, payload: payload.slice() });
+        s.bufferBytes += payload.byteLength;
+        this.count('publish_buffered');
+        this.down('send failed', 'send');
       }
       return;
     }
@@ -385,13 +393,21 @@ export class BusRuntime implements MessageBus {
     // Wait for our own listens too, so this instance's handlers see its buffered publishes.
     if (!s.sendUp || (!s.restored && this.topics.size > 0)) return;
     s.flushing = true;
+    s.requeued = 0;
     try {
       while (this.pending.length > 0 && s.sendUp && !s.closed) {
         const batch = this.pending.splice(0, FLUSH_BATCH);
         for (const w of batch) s.bufferBytes -= w.payload.byteLength;
         const results = await Promise.allSettled(batch.map((w) => this.sendOne(w)));
-        const failed = results.filter((r) => r.status === 'rejected').length;
-        if (batch.length - failed > 0) this.count('publish_flushed', batch.length - failed);
+        // Unreachable again: what did not go out waits, in order, for the next up().
+        const back = batch.filter((w, i) => results[i]?.status === 'rejected' && this.driver.isUnreachable?.((results[i] as PromiseRejectedResult).reason));
+        if (back.length > 0 && !s.closed) {
+          this.pending.unshift(...back);
+          for (const w of back) s.bufferBytes += w.payload.byteLength;
+          this.down('send failed', 'send');
+        }
+        const failed = results.filter((r) => r.status === 'rejected').length - back.length;
+        if (batch.length - failed - back.length > 0) this.count('publish_flushed', batch.length - failed - back.length);
         if (failed > 0) {
           this.count('publish_dropped', failed);
           this.log.error({ failed }, `${this.driver.label} dropped buffered publishes that could not be sent`);
