@@ -1,26 +1,11 @@
 import { BusRuntime, childLogger, type AdapterObserver, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
-import type pg from 'pg';
 import { BusInbox } from './bus-inbox.js';
+import { BusOutbox, OFFLINE } from './bus-outbox.js';
 import { PgConnection } from './connection.js';
 import { SOURCE, isConnectionError, mapPgError } from './errors.js';
 import { PgListener } from './listener.js';
 import { parseOptions, type PostgresOptions } from './options.js';
 import { Sweeper } from './sweeper.js';
-
-interface Outgoing {
-  topic: string;
-  channel: string;
-  /** The whole notification text when it fits inline; otherwise the payload goes through the table. */
-  inline?: string;
-  payload: Uint8Array;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/** Inline notifications sent in one statement (one transaction, one commit). */
-const MAX_BATCH = 200;
-/** A send with no listen connection to go on: the runtime keeps it in the buffer. */
-const OFFLINE = new Error('the postgres listen connection is down');
 
 /** LISTEN/NOTIFY under the bus runtime, on the listen connection of `PgListener` (which restores every LISTEN itself). */
 class PostgresBusDriver implements BusDriver {
@@ -33,14 +18,13 @@ class PostgresBusDriver implements BusDriver {
   private inbox: BusInbox | undefined;
   private events: BusDriverEvents | undefined;
   private readonly channelTopics = new Map<string, Set<string>>();
-  private readonly outbox: Outgoing[] = [];
-  private pumping = false;
-  private seq = 0;
+  private readonly outbox: BusOutbox;
 
   constructor(
     private readonly conn: PgConnection,
     private readonly log: Logger,
   ) {
+    this.outbox = new BusOutbox(conn, () => this.listener);
     this.capabilities = { orderedPerTopic: true, sharded: false, durable: false, maxPayloadBytes: conn.options.bus.maxPayloadBytes };
   }
 
@@ -92,20 +76,9 @@ class PostgresBusDriver implements BusDriver {
     this.sweeper.start();
   }
 
-  /** Queued in call order and sent by `pump()`: runs of inline notifications go in one statement. */
+  /** Queued in call order; runs of inline notifications go in one statement. */
   send(topic: string, payload: Uint8Array): Promise<void> {
-    const limit = this.conn.options.bus.inlineLimitBytes;
-    return new Promise<void>((resolve, reject) => {
-      const out: Outgoing = { topic, channel: this.conn.names.channel('b', topic), payload, resolve, reject };
-      if (payload.byteLength < limit) {
-        // `s` keeps two equal payloads in one batch apart (NOTIFY folds duplicates within a transaction).
-        const data = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64');
-        const text = JSON.stringify({ t: topic, d: data, s: (this.seq = (this.seq + 1) % 1e9) });
-        if (Buffer.byteLength(text) <= limit) out.inline = text;
-      }
-      this.outbox.push(out);
-      void this.pump();
-    });
+    return this.outbox.send(topic, payload);
   }
 
   async listen(topic: string): Promise<void> {
@@ -130,7 +103,7 @@ class PostgresBusDriver implements BusDriver {
     this.listener = undefined;
     this.inbox?.clear();
     this.channelTopics.clear();
-    for (const q of this.outbox.splice(0)) q.reject(OFFLINE);
+    this.outbox.clear(OFFLINE);
     await this.conn.release();
   }
 
@@ -141,52 +114,6 @@ class PostgresBusDriver implements BusDriver {
   mapError(err: unknown, what: string): SwitchyardError {
     this.events?.count('error');
     return mapPgError(err, what, 'BUS_UNAVAILABLE');
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.outbox.length > 0) {
-        const listener = this.listener;
-        const client = listener?.client;
-        const batch = this.takeBatch();
-        if (!listener || !client) {
-          for (const q of batch) q.reject(OFFLINE);
-          continue;
-        }
-        try {
-          await this.sendBatch(listener, client, batch);
-          for (const q of batch) q.resolve();
-        } catch (err) {
-          for (const q of batch) q.reject(err);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private takeBatch(): Outgoing[] {
-    if ((this.outbox[0] as Outgoing).inline === undefined) return this.outbox.splice(0, 1);
-    let n = 1;
-    while (n < this.outbox.length && n < MAX_BATCH && (this.outbox[n] as Outgoing).inline !== undefined) n++;
-    return this.outbox.splice(0, n);
-  }
-
-  private async sendBatch(listener: PgListener, client: pg.ClientBase, batch: Outgoing[]): Promise<void> {
-    const first = batch[0] as Outgoing;
-    if (first.inline === undefined) {
-      const t = this.conn.names.table('bus_payloads');
-      const data = Buffer.from(first.payload.buffer, first.payload.byteOffset, first.payload.byteLength);
-      await listener.run(client, `WITH ins AS (INSERT INTO ${t} (topic, payload) VALUES ($2, $3) RETURNING id)
-         SELECT pg_notify($1, json_build_object('r', ins.id::text)::text) FROM ins`, [first.channel, first.topic, data]);
-    } else if (batch.length === 1) {
-      await listener.run(client, 'SELECT pg_notify($1, $2)', [first.channel, first.inline]);
-    } else {
-      const channels = batch.map((q) => q.channel);
-      await listener.run(client, 'SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS x(c, p)', [channels, batch.map((q) => q.inline as string)]);
-    }
   }
 }
 
