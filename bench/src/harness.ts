@@ -5,7 +5,7 @@ import type { Sample, ServerStartArgs, WireCounts } from './server/types.js';
 import type { ClientSpec } from './client/drivers.js';
 import type { ClientTrace } from './client/recorder.js';
 import { merge } from './stats/histogram.js';
-import { isRawWs, type System } from './types.js';
+import type { System } from './types.js';
 
 export interface NodeRef {
   id: string;
@@ -66,9 +66,12 @@ export class Harness {
 
   /** Start the node processes and wait until every node listens. */
   async startServers(o: ServerOptions): Promise<NodeRef[]> {
-    const single = this.system === 'switchyard-memory' || isRawWs(this.system);
+    // raw ws is one node; the batched ceiling runs as many node processes as the cluster it is
+    // compared with, joined by a bare TCP mesh; the in-memory bus hosts all its nodes in one process
+    const single = this.system === 'switchyard-memory' || this.system === 'ws';
     const procs = single ? 1 : o.nodes;
-    const perProc = single ? (isRawWs(this.system) ? 1 : o.nodes) : 1;
+    const perProc = single ? (this.system === 'ws' ? 1 : o.nodes) : 1;
+    const meshPorts: number[] = [];
     const started = await Promise.all(
       Array.from({ length: procs }, async (_, p) => {
         const child = new Child('server', `node-${p}`);
@@ -85,10 +88,12 @@ export class Harness {
           nodeTimeoutMs: o.nodeTimeoutMs ?? 5000,
           backend: this.backend,
         };
-        const r = await child.call<{ nodes: Array<{ id: string; url: string }> }>('start', args, 60_000);
+        const r = await child.call<{ nodes: Array<{ id: string; url: string }>; meshPort?: number }>('start', args, 60_000);
+        if (r.meshPort !== undefined) meshPorts[p] = r.meshPort;
         return r.nodes.map((n) => ({ ...n, proc: child }));
       }),
     );
+    if (meshPorts.length > 1) await Promise.all(this.servers.map((c, p) => c.call('mesh', { ports: meshPorts.filter((_, q) => q !== p) }, 30_000)));
     this.nodes = started.flat();
     return this.nodes;
   }

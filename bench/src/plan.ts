@@ -1,4 +1,4 @@
-import { BUSES, SCENARIOS, isRawWs, type Bus, type RunSettings, type ScenarioName, type System } from './types.js';
+import { BUSES, SCENARIOS, type Bus, type RunSettings, type ScenarioName, type System } from './types.js';
 
 /** Sizes of each scenario when the command line does not say. */
 export const DEFAULTS: Record<ScenarioName, Partial<RunSettings>> = {
@@ -37,7 +37,7 @@ export const NOT_RUN: string[] = [
   'failover on the in-memory bus: its nodes share one process, so kill -9 takes the whole cluster down',
   'idle memory runs on the Redis bus only for Switchyard: a node keeps the same per-connection state on every bus (with the in-memory bus the session store would live in the node and blur the figure)',
   'scale runs on the Redis bus (the reference bus), and idle memory (19,000 connections per system), once per invocation with --all, not repeated: they hold the machine for minutes each; their connect phase is the slow part on 2 shared cores',
-  'raw ws and raw ws + room batching are single nodes with no bus (raw ws has no rooms: every socket gets every message; ws-batch takes its rooms from the connection URL): ceilings for fan-out and connects, not clusters, so they run neither small rooms nor failover',
+  'raw ws is a single node with no bus and no rooms (every socket gets every message); raw ws + room batching runs as many nodes as the clusters, joined by a bare TCP mesh (each message one JSON line to every peer), and takes its rooms from the connection URL: both are ceilings for fan-out and connects, not clusters, so they run neither small rooms nor failover',
 ];
 
 export interface PlanInput {
@@ -58,7 +58,7 @@ export function plan(p: PlanInput): RunSettings[] {
       const systems = (p.systems ?? systemsFor(sc, p.buses)).filter((s) => systemsFor(sc, BUSES as Bus[]).includes(s));
       for (const system of systems) {
         const d = { ...DEFAULTS[sc], ...p.overrides };
-        const nodes = isRawWs(system) ? 1 : (d.nodes ?? 3);
+        const nodes = system === 'ws' ? 1 : (d.nodes ?? 3);
         const clients = d.clients ?? 1000;
         out.push({
           system,

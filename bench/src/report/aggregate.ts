@@ -63,7 +63,7 @@ export function aggregate(results: RunResult[]): Aggregate[] {
 export function label(system: System): string {
   if (system === 'socketio') return 'Socket.IO 4 + redis-adapter';
   if (system === 'ws') return 'raw ws (ceiling, 1 node)';
-  if (system === 'ws-batch') return 'raw ws + room batching (ceiling, 1 node)';
+  if (system === 'ws-batch') return 'raw ws + room batching (ceiling, TCP mesh)';
   return `Switchyard · ${system.slice('switchyard-'.length)}`;
 }
 

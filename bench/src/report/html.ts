@@ -63,7 +63,7 @@ function charts(aggs: Aggregate[]): ChartSpec[] {
     if (!rows.length) continue;
     out.push({
       id: `lat-${sc}`,
-      title: `${sc === 'fanout' ? 'Fan-out' : 'Small rooms'}: cross-node latency distribution (same-node for the 1-node ceiling)`,
+      title: `${sc === 'fanout' ? 'Fan-out' : 'Small rooms'}: cross-node latency distribution (same-node for the raw ws ceiling)`,
       kind: 'percentile',
       xLabel: 'percentile',
       yLabel: 'ms',

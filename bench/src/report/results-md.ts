@@ -131,7 +131,7 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
     }
     out.push({
       target: 'saturated fan-out over the Redis bus: >= 8x Socket.IO deliveries/s',
-      measured: `Redis bus ${fmt(a)}/s vs Socket.IO ${fmt(b)}/s = ${x(r)} (raw ws ${fmt(m(raw('saturation'), 'saturation_deliveries_per_s'))}/s, raw ws + room batching ${fmt(m(batched('saturation'), 'saturation_deliveries_per_s'))}/s, both 1 node)`,
+      measured: `Redis bus ${fmt(a)}/s vs Socket.IO ${fmt(b)}/s = ${x(r)} (raw ws ${fmt(m(raw('saturation'), 'saturation_deliveries_per_s'))}/s, raw ws + room batching ${fmt(m(batched('saturation'), 'saturation_deliveries_per_s'))}/s; raw ws is 1 node, the batched ceiling as many nodes as the cluster)`,
       met,
       why,
     });
@@ -151,7 +151,7 @@ function verdicts(aggs: Aggregate[]): Verdict[] {
         why +=
           mpfSy * 1.2 < mpfC
             ? ` The ceiling wrote ${fmt(mpfC)} messages per frame, the Redis-bus nodes ${fmt(mpfSy)}: ${x(mpfC / mpfSy)} as many socket writes per delivery.`
-            : ` Messages per frame are close (Redis bus ${fmt(mpfSy)}, ceiling ${fmt(mpfC)}), so the difference is work per message other than socket writes; the ceiling is one node with no bus, while each Switchyard node also receives every message from the bus.`;
+            : ` Messages per frame are close (Redis bus ${fmt(mpfSy)}, ceiling ${fmt(mpfC)}), so the difference is work per message other than socket writes; the ceiling's nodes share each message over a bare TCP mesh, while each Switchyard node receives every message from the bus with its envelope, order and delivery bookkeeping.`;
       } else why += ' Messages per frame were not measured for both, so the figures do not say where the difference is.';
     }
     out.push({
@@ -274,7 +274,7 @@ function reading(aggs: Aggregate[]): string[] {
   const ceilings = (['ws', 'ws-batch'] as const).map((s) => get(aggs, 'saturation', s)).filter((a): a is Aggregate => a !== undefined);
   if (sat.length || ceilings.length)
     lines.push(
-      `- Throughput: at saturation ${sat.length ? `the buses rank ${sat.map((a) => `${a.system.slice(11)} (${fmt(a.metrics.saturation_deliveries_per_s)}/s, ${x(ratio(a.metrics.saturation_deliveries_per_s, sio))} Socket.IO, ${fmt(a.metrics.node_cpu_us_per_delivery)} µs node CPU per delivery)`).join(', ')}` : 'no bus ran'}${ceilings.length ? `; ceilings (1 node): ${ceilings.map((a) => `${label(a.system)} ${fmt(a.metrics.saturation_deliveries_per_s)}/s at ${fmt(a.metrics.node_cpu_us_per_delivery)} µs`).join(', ')}` : ''}.`,
+      `- Throughput: at saturation ${sat.length ? `the buses rank ${sat.map((a) => `${a.system.slice(11)} (${fmt(a.metrics.saturation_deliveries_per_s)}/s, ${x(ratio(a.metrics.saturation_deliveries_per_s, sio))} Socket.IO, ${fmt(a.metrics.node_cpu_us_per_delivery)} µs node CPU per delivery)`).join(', ')}` : 'no bus ran'}${ceilings.length ? `; ceilings: ${ceilings.map((a) => `${label(a.system)} ${fmt(a.metrics.saturation_deliveries_per_s)}/s at ${fmt(a.metrics.node_cpu_us_per_delivery)} µs`).join(', ')}` : ''}.`,
     );
   const fan = buses(aggs, 'fanout').sort((a, b) => (a.metrics.cross_p99_ms ?? 0) - (b.metrics.cross_p99_ms ?? 0));
   if (fan.length) lines.push(`- Light fan-out (cross-node p99): ${fan.map((a) => `${a.system.slice(11)} ${fmt(a.metrics.cross_p99_ms)} ms`).join(', ')}; Socket.IO ${fmt(get(aggs, 'fanout', 'socketio')?.metrics.cross_p99_ms)} ms; raw ws (same-node only) ${fmt(get(aggs, 'fanout', 'ws')?.metrics.same_p99_ms)} ms. Lost messages: ${fan.map((a) => `${a.system.slice(11)} ${fmt(a.metrics.lost)}`).join(', ')}.`);

@@ -45,7 +45,7 @@ async function start(args: ServerStartArgs): Promise<{ nodes: Array<{ id: string
     server = await startSwitchyard(args.system.replace(/^switchyard-/, '') as Bus, args);
   }
   server.onDead((observer, dead) => rpc.emit('dead', { observer, dead, at: now() }));
-  return { nodes: server.nodes.map((n) => ({ id: n.id, url: n.url })), pid: process.pid };
+  return { nodes: server.nodes.map((n) => ({ id: n.id, url: n.url })), pid: process.pid, ...(server.meshPort !== undefined ? { meshPort: server.meshPort } : {}) };
 }
 
 function memory() {
@@ -55,6 +55,10 @@ function memory() {
 
 const rpc = serve({
   start: (args: ServerStartArgs) => start(args),
+  mesh: async (args: { ports: number[] }) => {
+    await server?.mesh?.(args.ports);
+    return true;
+  },
   publish: async (args: PublishArgs & { nodes?: string[] }): Promise<PublishReport[]> => {
     const nodes = (server?.nodes ?? []).filter((n) => !args.nodes || args.nodes.includes(n.id));
     return Promise.all(nodes.map((n) => publishFrom(n, args)));

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
 
@@ -22,7 +22,10 @@ interface Batch {
  * The batched ceiling: a bare `ws` server with per-room batching. Messages to a room are gathered
  * and written as one JSON array per 5 ms or per 64 messages (whichever comes first), serialised
  * once into one Buffer, and that same Buffer is written to every socket of the room. Membership
- * comes from the connection URL (no join round trip). One node, no bus.
+ * comes from the connection URL (no join round trip). With several nodes (one process each),
+ * the nodes are joined by the barest bus there is: a full mesh of loopback TCP links, each
+ * message written to every peer as one JSON line (`mesh()`), so the ceiling has the same shape
+ * as the cluster it is compared with.
  */
 export async function startBatchedWs(args: ServerStartArgs): Promise<BenchServer> {
   const all = new Set<WebSocket>();
@@ -76,14 +79,60 @@ export async function startBatchedWs(args: ServerStartArgs): Promise<BenchServer
     }
   };
 
+  // the mesh: every message published here is also written to each peer as `[room, data]\n`
+  const peers: Socket[] = [];
+  const inbound = new Set<Socket>();
+  const meshServer = createServer((sock) => {
+    inbound.add(sock);
+    sock.setNoDelay(true);
+    let rest = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const [room, data] = JSON.parse(line) as [string, unknown];
+        enqueue(room, data);
+      }
+    });
+    sock.on('close', () => inbound.delete(sock));
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => meshServer.listen(0, '127.0.0.1', resolve));
+  const publish = (room: string, data: unknown) => {
+    if (peers.length) {
+      const line = `${JSON.stringify([room, data])}\n`;
+      for (const p of peers) p.write(line);
+    }
+    enqueue(room, data);
+  };
+
   const id = `ws-batch-${args.index}`;
   return {
-    nodes: [{ id, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, publish: (room, data) => enqueue(room, data), broadcast: (data) => enqueue('*', data), connections: () => all.size }],
+    nodes: [{ id, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, publish, broadcast: (data) => publish('*', data), connections: () => all.size }],
     wire: () => Promise.resolve({ ...wire }),
     onDead: () => undefined,
+    meshPort: (meshServer.address() as AddressInfo).port,
+    mesh: async (ports: number[]) => {
+      await Promise.all(
+        ports.map(
+          (port) =>
+            new Promise<void>((resolve, reject) => {
+              const sock = createConnection({ host: '127.0.0.1', port }, () => {
+                sock.setNoDelay(true);
+                peers.push(sock);
+                resolve();
+              });
+              sock.once('error', reject);
+            }),
+        ),
+      );
+    },
     close: async () => {
       for (const b of batches.values()) if (b.timer) clearTimeout(b.timer);
       for (const ws of all) ws.terminate();
+      for (const p of [...peers, ...inbound]) p.destroy();
+      await new Promise<void>((resolve) => meshServer.close(() => resolve()));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
