@@ -7,8 +7,10 @@
 #   4. type-checks a small program with `--strict --skipLibCheck false` (module NodeNext,
 #      no DOM lib) and compiles it;
 #   5. runs it with plain `node` (no tsx, no source condition): an in-memory cluster, a node
-#      on a free port, an SDK client over `ws` that joins a room and receives a message the
-#      node sends, then everything closes and the process exits 0 by itself.
+#      on a free port, the admin dashboard mounted behind its hook (page served, 401 without
+#      credentials), an SDK client over `ws` that joins a room and receives a message the
+#      node sends, then everything closes and the process exits 0 by itself. The NestJS and
+#      Fastify integrations are type-checked and loaded with their frameworks as peers.
 # Removes its temp dirs on exit. Any failure: a message naming the step and a non-zero exit.
 # Usage: bash scripts/consumer-check.sh   (or npm run consumer-check)
 set -Eeuo pipefail
@@ -164,10 +166,13 @@ import { createRedisAdapter } from '@switchyard/adapter-redis';
 import { createNatsAdapter } from '@switchyard/adapter-nats';
 import { createKafkaAdapter } from '@switchyard/adapter-kafka';
 import { createPostgresAdapter } from '@switchyard/store-postgres';
+import { SwitchyardAdapter } from '@switchyard/nestjs';
+import switchyardFastify from '@switchyard/fastify';
+import { mountAdmin } from '@switchyard/admin';
 import { WebSocket } from 'ws';
 
 // Every package loads from its built files (the adapters are only loaded: no backend here).
-for (const f of [createEmitter, createRedisAdapter, createNatsAdapter, createKafkaAdapter, createPostgresAdapter]) {
+for (const f of [createEmitter, createRedisAdapter, createNatsAdapter, createKafkaAdapter, createPostgresAdapter, SwitchyardAdapter, switchyardFastify]) {
   if (typeof f !== 'function') throw new Error(`not a function: ${String(f)}`);
 }
 
@@ -180,6 +185,15 @@ deadline.unref();
 const cluster = createCluster({ nodeId: 'consumer-1' }); // bus, registry, sessions, history: in memory
 const node = createNode({ cluster, port: 0 });
 await node.start();
+
+// The admin dashboard ships its page: served from the installed package, behind its hook.
+const admin = mountAdmin(node, { path: '/admin', authorize: (req) => req.headers.authorization === 'Bearer consumer' });
+const page = await fetch(new URL('/admin/', node.url.replace(/^ws/, 'http')), { headers: { authorization: 'Bearer consumer' } });
+const html = await page.text();
+if (page.status !== 200 || !html.includes('<title>Switchyard admin</title>')) throw new Error(`admin page: ${page.status} ${html.slice(0, 200)}`);
+const refused = await fetch(new URL('/admin/', node.url.replace(/^ws/, 'http')));
+if (refused.status !== 401) throw new Error(`admin page without credentials: ${refused.status}, expected 401`);
+await refused.text();
 
 const client = createClient({ url: node.url, WebSocket });
 const lobby = client.room('lobby');
@@ -196,6 +210,7 @@ if (message.event !== 'news' || text !== 'hello from the node') {
 console.log(`consumer program: received ${message.event} in ${message.room ?? 'lobby'} from ${node.url}`);
 
 client.close();
+await admin.close();
 await node.close({ graceMs: 2000 });
 clearTimeout(deadline);
 // No process.exit: the process ends by itself only if everything closed.
