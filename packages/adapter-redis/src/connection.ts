@@ -127,7 +127,7 @@ function watchDial(client: RedisClient): { failure(err: unknown, timeoutMs: numb
  */
 export async function ensureReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
-  if (client.status === 'end') throw redisError('NOT_CONNECTED', 'the client has ended');
+  if (client.status === 'end') throw redisError('CLOSED', 'the client has ended (disconnected): pass an open one');
   const dial = watchDial(client);
   try {
     if (client.status === 'wait') {
@@ -147,7 +147,8 @@ export async function ensureReady(client: RedisClient, timeoutMs: number): Promi
         else resolve();
       };
       const onReady = () => done();
-      const onEnd = () => done(redisError('NOT_CONNECTED', 'the client ended before it was ready'));
+      // ioredis ends a client that gave up reconnecting: the server is unreachable, like any connection loss.
+      const onEnd = () => done(redisError('BUS_UNAVAILABLE', 'the client ended before it was ready'));
       const timer = setTimeout(() => done(dial.failure(Object.assign(new Error(`not ready within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }), timeoutMs)), timeoutMs);
       client.on('ready', onReady);
       client.on('end', onEnd);

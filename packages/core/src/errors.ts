@@ -5,8 +5,10 @@
 export type SwitchyardErrorCode =
   | 'CONFIG_INVALID'
   | 'UNKNOWN_STRATEGY'
+  /** A call made before `connect()` was called (not a lost connection: that is BUS_UNAVAILABLE). */
   | 'NOT_CONNECTED'
   | 'CLOSED'
+  /** The backend is unreachable (refused, lost, gone away), from a bus or a store of any adapter. */
   | 'BUS_UNAVAILABLE'
   | 'BUFFER_FULL'
   | 'PAYLOAD_TOO_LARGE'

@@ -52,15 +52,17 @@ function codeFor(sqlstate: string): SwitchyardErrorCode {
 
 /**
  * Turn anything pg throws into a SwitchyardError (source `postgres`): client-side deadlines
- * (`queryTimeoutMs`, `connectTimeoutMs`) TIMEOUT, lost connections
- * `connectionCode` (NOT_CONNECTED for stores, BUS_UNAVAILABLE for the bus), server timeouts TIMEOUT,
- * unique/serialization/deadlock failures CONFLICT, auth and unknown database CONFIG_INVALID,
- * the rest BACKEND_ERROR. The SQLSTATE is kept in `details.sqlstate` and the original as `cause`.
+ * (`queryTimeoutMs`, `connectTimeoutMs`) TIMEOUT, lost connections BUS_UNAVAILABLE (the code of
+ * an unreachable backend in every adapter, stores and bus alike; NOT_CONNECTED only means
+ * `connect()` was not called), server timeouts TIMEOUT, unique/serialization/deadlock failures
+ * CONFLICT, auth and unknown database CONFIG_INVALID, the rest BACKEND_ERROR. The SQLSTATE is
+ * kept in `details.sqlstate` and the original as `cause`. `connectionCode` overrides the code of
+ * a lost connection (default BUS_UNAVAILABLE); a retryable error already mapped takes it.
  */
-export function mapPgError(err: unknown, doing: string, connectionCode: SwitchyardErrorCode = 'NOT_CONNECTED'): SwitchyardError {
+export function mapPgError(err: unknown, doing: string, connectionCode: SwitchyardErrorCode = 'BUS_UNAVAILABLE'): SwitchyardError {
   if (isSwitchyardError(err)) {
     const retryable = err.details?.retryable === true;
-    if (!retryable || err.code === connectionCode || err.code !== 'NOT_CONNECTED') return err;
+    if (!retryable || err.code === connectionCode || err.code === 'TIMEOUT') return err;
     return new SwitchyardError(connectionCode, err.message.replace(/^\[switchyard\] \[[^\]]*\] /, ''), {
       source: SOURCE,
       cause: err.cause ?? err,
@@ -133,10 +135,10 @@ export interface ConnectTarget {
  * The error `connect()` throws when PostgreSQL cannot be reached: it names the server, says why in
  * plain words (`details.reason`) and what to check; the driver's error stays as `cause`.
  * Codes: refused, unknown host, unreachable, dropped and TLS failures
- * `unreachable` (NOT_CONNECTED for stores, BUS_UNAVAILABLE for the bus); a timeout TIMEOUT; wrong credentials CONFIG_INVALID
+ * `unreachable` (BUS_UNAVAILABLE, for stores and bus alike); a timeout TIMEOUT; wrong credentials CONFIG_INVALID
  * (retrying will not help); anything else the code `mapPgError` gives it.
  */
-export function connectError(err: unknown, where: ConnectTarget, unreachable: SwitchyardErrorCode = 'NOT_CONNECTED'): SwitchyardError {
+export function connectError(err: unknown, where: ConnectTarget, unreachable: SwitchyardErrorCode = 'BUS_UNAVAILABLE'): SwitchyardError {
   const chain = errorChain(err);
   const seen = chain.map((e) => ({ code: typeof e.code === 'string' ? e.code : '', text: `${String(e.name ?? '')} ${String(e.message ?? '')}` }));
   let reason: ConnectFailureReason = 'other';
@@ -169,6 +171,6 @@ export function connectError(err: unknown, where: ConnectTarget, unreachable: Sw
   const redundant =
     !detail || /^time ?out$/i.test(detail) || why.toLowerCase().includes(detail.toLowerCase()) || (reason === 'timeout' && detail.includes(`${timeoutMs} ms`));
   const message = `cannot connect to PostgreSQL at ${target}: ${why}${redundant ? '' : ` (${detail})`}. ${hint[reason]}`;
-  // `retryable` as mapPgError sets it: a bus connect turns NOT_CONNECTED into BUS_UNAVAILABLE on it.
+  // `retryable` as mapPgError sets it: a caller that passes its own connectionCode re-codes it on it.
   return new SwitchyardError(code, message, { source: SOURCE, cause: err, details: { target, reason, retryable: code === unreachable } });
 }

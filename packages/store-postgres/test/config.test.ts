@@ -84,7 +84,7 @@ describe('options', () => {
     await rejectsWithCode(adapter.sessions.get('x'), 'NOT_CONNECTED');
     await rejectsWithCode(adapter.bus.publish('t', new Uint8Array(1)), 'NOT_CONNECTED');
     await rejectsWithCode(adapter.bus.connect(), 'BUS_UNAVAILABLE');
-    await rejectsWithCode(adapter.sessions.connect(), 'NOT_CONNECTED');
+    await rejectsWithCode(adapter.sessions.connect(), 'BUS_UNAVAILABLE');
     await Promise.all([adapter.bus.close(), adapter.sessions.close(), adapter.registry.close(), adapter.history.close()]);
   });
 });

@@ -65,7 +65,7 @@ describe('connect() failures say where, why and what to check', () => {
     const port = await closedPort();
     const connectionString = `postgres://app:s3cret-pw@127.0.0.1:${port}/test`;
     for (const [make, code] of [
-      [() => new PostgresSessionStore({ connectionString, ...quick }), 'NOT_CONNECTED'],
+      [() => new PostgresSessionStore({ connectionString, ...quick }), 'BUS_UNAVAILABLE'],
       [() => new PostgresBus({ connectionString, ...quick }), 'BUS_UNAVAILABLE'],
     ] as const) {
       const p = make();
@@ -84,7 +84,7 @@ describe('connect() failures say where, why and what to check', () => {
     const store = new PostgresSessionStore({ poolConfig: { host: 'switchyard-no-such-host.invalid', port: 5432, user: 'app' }, ...quick });
     cleanup.push(() => store.close());
     const err = await failure(store);
-    expect(err.code).toBe('NOT_CONNECTED');
+    expect(err.code).toBe('BUS_UNAVAILABLE');
     expect(err.details).toMatchObject({ target: 'switchyard-no-such-host.invalid:5432', reason: 'dns' });
     expect(err.message).toContain('cannot connect to PostgreSQL at switchyard-no-such-host.invalid:5432: host not found');
     expect(err.message).toContain('Check the host name in the connectionString or poolConfig option');

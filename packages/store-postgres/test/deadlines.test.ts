@@ -89,7 +89,7 @@ describe.skipIf(!url)('postgres adapters with a silent peer (TcpProxy blackhole)
     proxy.blackhole();
     const bus = closer.add(new PostgresBus({ ...quick, connectionString }));
     const code = await outcome(bus.connect());
-    expect([...TYPED, 'NOT_CONNECTED']).toContain(code);
+    expect(TYPED).toContain(code);
     expect(bus.status).toBe('idle');
   });
 

@@ -31,7 +31,7 @@ export interface RestartContractOptions {
   restart: RestartControl | TcpProxy;
   /** What was written before `down()` is still there after `up()` (default true; false for a server restarted without persistence). */
   keepsData?: boolean;
-  /** Codes a store call may fail with while the backend is away (default BUS_UNAVAILABLE, NOT_CONNECTED, TIMEOUT). */
+  /** Codes a store call may fail with while the backend is away (default BUS_UNAVAILABLE, TIMEOUT: an unreachable backend is BUS_UNAVAILABLE in every adapter). */
   outageCodes?: string[];
   /** Publishes made once both buses know the backend is gone (default 30); a bus whose buffer is smaller refuses the rest with BUFFER_FULL. */
   outagePublishes?: number;
@@ -45,7 +45,7 @@ interface Node extends RestartPorts {
   counts: CountingObserver;
 }
 
-const DEFAULT_OUTAGE_CODES = ['BUS_UNAVAILABLE', 'NOT_CONNECTED', 'TIMEOUT'];
+const DEFAULT_OUTAGE_CODES = ['BUS_UNAVAILABLE', 'TIMEOUT'];
 
 /** Numbered messages in the order they were first seen (a resent in-flight publish may arrive twice). */
 const firstSeen = (got: string[]): number[] => [...new Set(got.filter((m) => /^\d+$/.test(m)).map(Number))];
