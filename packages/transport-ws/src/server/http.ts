@@ -5,43 +5,86 @@ import type { SwitchyardNode } from './node.js';
 /** Node-style handler; calls `next()` (when given) for paths it does not serve, so it mounts in Express/Connect. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
+/** One endpoint's answer: an HTTP status and a JSON body. */
+export interface EndpointAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** The query of `/route`: who is connecting (each optional). */
+export interface RouteQuery {
+  session?: string | undefined;
+  user?: string | undefined;
+  key?: string | undefined;
+  region?: string | undefined;
+}
+
+/**
+ * The answers of the node's endpoints, for bindings that serve them as routes of their own
+ * framework (Fastify, NestJS) instead of mounting `httpHandler`.
+ */
+export interface Endpoints {
+  /** `/health`: 200 `{ status: 'ok' }`. */
+  health(): EndpointAnswer;
+  /** `/ready`: 200 `{ status: 'ready' }`, else 503 with why. */
+  ready(): EndpointAnswer;
+  /** `/metrics`: Prometheus text and its content type. */
+  metrics(): Promise<{ contentType: string; text: string }>;
+  /** `/cluster`: the nodes this node knows, with totals. */
+  cluster(): EndpointAnswer;
+  /** `/route`: where placement puts such a client; 503 when no node is healthy. */
+  route(q: RouteQuery): Promise<EndpointAnswer>;
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-const str = (v: string | null): string | undefined => (v ? v : undefined);
+/** A non-empty string, else `undefined` (a framework's query parser may give arrays for repeated keys). */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
-async function route(node: SwitchyardNode, q: URLSearchParams): Promise<{ status: number; body: unknown }> {
-  const { cluster } = node;
-  const session = str(q.get('session'));
-  const user = str(q.get('user'));
-  try {
-    const p = await cluster.place({ userId: user, sessionId: session, key: str(q.get('key')), region: str(q.get('region')) });
-    return { status: 200, body: { url: p.node.url, node: p.node.id, reason: p.reason } };
-  } catch {
-    return { status: 503, body: { error: 'no_healthy_node' } };
-  }
-}
-
-function clusterView(node: SwitchyardNode) {
-  const nodes: NodeInfo[] = node.cluster.nodes();
-  const alive = nodes.filter((n) => n.state !== 'dead');
+/** The node's endpoint answers (what `httpHandler` serves). */
+export function endpoints(node: SwitchyardNode): Endpoints {
   return {
-    node: node.id,
-    nodes,
-    totals: {
-      nodes: alive.length,
-      healthy: nodes.filter((n) => n.state === 'ready').length,
-      connections: alive.reduce((s, n) => s + (n.id === node.id ? node.connections.size : n.load.connections), 0),
-      capacity: alive.reduce((s, n) => s + n.capacity, 0),
+    health: () => ({ status: 200, body: { status: 'ok' } }),
+    ready: () => {
+      const status = node.readiness;
+      return { status: status === 'ready' ? 200 : 503, body: { status } };
+    },
+    metrics: async () => ({ contentType: node.cluster.metricsRegistry.contentType, text: await node.cluster.metricsRegistry.metrics() }),
+    cluster: () => {
+      const nodes: NodeInfo[] = node.cluster.nodes();
+      const alive = nodes.filter((n) => n.state !== 'dead');
+      return {
+        status: 200,
+        body: {
+          node: node.id,
+          nodes,
+          totals: {
+            nodes: alive.length,
+            healthy: nodes.filter((n) => n.state === 'ready').length,
+            connections: alive.reduce((s, n) => s + (n.id === node.id ? node.connections.size : n.load.connections), 0),
+            capacity: alive.reduce((s, n) => s + n.capacity, 0),
+          },
+        },
+      };
+    },
+    route: async (q) => {
+      try {
+        const p = await node.cluster.place({ userId: str(q.user), sessionId: str(q.session), key: str(q.key), region: str(q.region) });
+        return { status: 200, body: { url: p.node.url, node: p.node.id, reason: p.reason } };
+      } catch {
+        return { status: 503, body: { error: 'no_healthy_node' } };
+      }
     },
   };
 }
 
 /** The node's HTTP endpoints: /health, /ready, /metrics, /cluster, /route (under `httpPrefix`). */
 export function createHttpHandler(node: SwitchyardNode): HttpHandler {
+  const answers = endpoints(node);
   return (req, res, next) => {
     const prefix = node.options.httpPrefix;
     const u = new URL(req.url ?? '/', 'http://localhost');
@@ -56,29 +99,31 @@ export function createHttpHandler(node: SwitchyardNode): HttpHandler {
       node.logger.warn({ err, path }, 'http endpoint failed');
       if (!res.headersSent) json(res, 500, { error: 'internal' });
     };
+    const send = (a: EndpointAnswer) => json(res, a.status, a.body);
     switch (path) {
       case '/health':
-        return json(res, 200, { status: 'ok' });
-      case '/ready': {
-        const status = node.readiness;
-        return json(res, status === 'ready' ? 200 : 503, { status });
-      }
+        return send(answers.health());
+      case '/ready':
+        return send(answers.ready());
       case '/metrics':
-        node.cluster.metricsRegistry
+        answers
           .metrics()
-          .then((text) => {
-            res.writeHead(200, { 'content-type': node.cluster.metricsRegistry.contentType, 'cache-control': 'no-store' });
-            res.end(text);
+          .then((m) => {
+            res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
+            res.end(m.text);
           })
           .catch(fail);
         return;
       case '/cluster':
-        return json(res, 200, clusterView(node));
-      case '/route':
-        route(node, u.searchParams)
-          .then((r) => json(res, r.status, r.body))
+        return send(answers.cluster());
+      case '/route': {
+        const q = u.searchParams;
+        answers
+          .route({ session: str(q.get('session')), user: str(q.get('user')), key: str(q.get('key')), region: str(q.get('region')) })
+          .then(send)
           .catch(fail);
         return;
+      }
     }
   };
 }
