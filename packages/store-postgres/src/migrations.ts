@@ -1,4 +1,4 @@
-import { SwitchyardError, noopLogger, type Logger } from '@switchyard/core';
+import { SwitchyardError, noopLogger, parseConfig, type Logger } from '@switchyard/core';
 import type pg from 'pg';
 import { z } from 'zod';
 import { SOURCE, mapPgError } from './errors.js';
@@ -129,12 +129,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * recorded once in `<prefix>migrations`.
  */
 export async function migrate(db: Queryable, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const parsed = migrateOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
-    throw new SwitchyardError('CONFIG_INVALID', `invalid migrate options: ${issues.join('; ')}`, { source: SOURCE, details: { issues } });
-  }
-  const o = parsed.data;
+  const o = parseConfig(migrateOptionsSchema, options, SOURCE, { what: 'migrate options' });
   const names = new Names(o.schema, o.tablePrefix);
   const logger = o.logger ?? noopLogger;
   const client = isPool(db) ? await db.connect().catch((err: unknown) => Promise.reject(mapPgError(err, 'migrate: connect'))) : db;

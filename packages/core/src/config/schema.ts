@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SwitchyardError } from '../errors.js';
+
+export { parseConfig } from './parse.js';
 
 /** A strategy instance: an object with a name and at least one method (own or inherited). Kept by reference. */
 const strategyObject = z.custom<{ name: string }>((v) => {
@@ -135,74 +136,3 @@ export function livenessTimes(c: Pick<ClusterConfig, 'heartbeatIntervalMs' | 'no
 
 export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
-
-/**
- * Validate with a zod schema; a bad value names the field and the reason. An unknown key (with
- * a strict schema) is named with the closest known one: `unknown option balancr (did you mean
- * balancer?)`.
- */
-export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, source = 'core', alsoKnown: readonly string[] = []): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.flatMap((i) => {
-    const at = i.path.map(String);
-    if (i.code !== 'unrecognized_keys') return [{ path: at.join('.'), message: i.message }];
-    const known = at.length === 0 ? [...keysAt(schema, at), ...alsoKnown] : keysAt(schema, at);
-    return i.keys.map((k) => {
-      const near = closest(k, known);
-      return { path: [...at, k].join('.'), message: `unknown option${near ? ` (did you mean ${[...at, near].join('.')}?)` : known.length ? ` (known: ${known.join(', ')})` : ''}` };
-    });
-  });
-  throw new SwitchyardError('CONFIG_INVALID', `invalid configuration: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, {
-    source,
-    details: { issues },
-  });
-}
-
-type Def = { type?: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType; options?: z.ZodType[] };
-const defOf = (t: z.ZodType | undefined): Def | undefined => (t as unknown as { _zod?: { def?: Def } } | undefined)?._zod?.def;
-
-/** The keys an object schema at `path` knows (through optional, default, pipes and unions). */
-function keysAt(schema: z.ZodType, path: string[]): string[] {
-  let t: z.ZodType | undefined = schema;
-  const unwrap = (x: z.ZodType | undefined): Record<string, z.ZodType> | undefined => {
-    for (let i = 0; i < 10 && x; i++) {
-      const d = defOf(x);
-      if (!d) return undefined;
-      if (d.shape) return d.shape;
-      if (d.options) {
-        const obj = d.options.map((o) => unwrap(o)).find((s) => s !== undefined);
-        return obj;
-      }
-      x = d.innerType ?? d.in;
-    }
-    return undefined;
-  };
-  for (const key of path) t = unwrap(t)?.[key];
-  return Object.keys(unwrap(t) ?? {});
-}
-
-/** The known key nearest `key` (edit distance at most a third of its length, at least 2), if any. */
-function closest(key: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const k of known) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
