@@ -10,6 +10,7 @@ export { createEmitter, Emitter } from './emitter/emitter.js';
 export { PresenceQueries, type RoomMember, type RoomMembers, type ConnectionCount, type PresenceOptions } from './server/presence.js';
 export { jwtAuth, tokenFromRequest, type AuthContext, type AuthResult } from './server/auth.js';
 export { CloseCode, closeCodeName } from './server/close-codes.js';
+export { MessageRefused, isMessageRefused, MAX_REFUSAL_LENGTH } from './refused.js';
 export { endpoints, type Endpoints, type EndpointAnswer, type RouteQuery, type HttpHandler } from './server/http.js';
 export { nodeOptionsSchema, jwtOptionsSchema, emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
 export {

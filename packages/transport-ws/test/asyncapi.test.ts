@@ -184,7 +184,7 @@ const nodeSamples = (): Record<ServerFrame['t'], string[]> => {
       }),
       enc.encodeWelcome({ session: 'Tz3k', conn: 'n2~b7', node: 'n2', user: undefined, resumed: false, heartbeatMs: 25_000, maxPayload: 65_536, rooms: {} }),
     ],
-    ack: [enc.encodeAck(1, joined), enc.encodeAck(3, { room: 'lobby' }), enc.encodeAck(4, { offset: 16, epoch: 'ab' }), enc.encodeAck(5), enc.encodeNack(2, 'forbidden', 'join refused for room admin')],
+    ack: [enc.encodeAck(1, joined), enc.encodeAck(3, { room: 'lobby' }), enc.encodeAck(4, { offset: 16, epoch: 'ab' }), enc.encodeAck(5), enc.encodeNack(2, 'forbidden', 'join refused for room admin'), enc.encodeNack(8, 'refused', 'you are not in this channel')],
     error: [enc.encodeError('bad_frame', 'hello expected first', 7), enc.encodeError('rate_limited', 'too many frames; slow down')],
     redirect: (Object.keys(REDIRECT_REASONS) as RedirectReason[]).map((r) => enc.encodeRedirect('ws://127.0.0.1:4002/ws', r)),
     ping: [enc.PING],
@@ -203,6 +203,7 @@ const ERROR_CODES: Record<wire.ErrorCode, true> = {
   not_in_room: true,
   unsupported_version: true,
   unavailable: true,
+  refused: true,
   internal: true,
 };
 const GAP_REASONS: Record<wire.GapReason, true> = { trimmed: true, epoch: true, unavailable: true, malformed: true, max_replay: true, ahead: true, lost: true };

@@ -445,7 +445,7 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
       case 'ack':
         return this.onAck(f);
       case 'error': {
-        const err = clientError('BACKEND_ERROR', `server error ${f.code}: ${f.message}`, { serverCode: f.code });
+        const err = clientError('BACKEND_ERROR', `server error ${f.code}: ${f.message}`, { serverCode: f.code, serverMessage: f.message });
         const p = f.id === undefined ? undefined : this.settle(f.id);
         if (p) p.reject(err);
         else this.emit('error', err);
@@ -469,7 +469,13 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     const p = this.settle(f.id);
     if (!p) return;
     if (f.ok) p.resolve(f.result);
-    else p.reject(clientError('BACKEND_ERROR', `refused: ${f.error?.code ?? 'error'}${f.error?.message ? `: ${f.error.message}` : ''}`, { serverCode: f.error?.code ?? 'error' }));
+    else {
+      const code = f.error?.code ?? 'error';
+      const message = f.error?.message ?? '';
+      // `refused`: the application's own words, which say enough without the code
+      const text = code === 'refused' ? `refused: ${message}` : `refused: ${code}${message ? `: ${message}` : ''}`;
+      p.reject(clientError('BACKEND_ERROR', text, { serverCode: code, serverMessage: message }));
+    }
   }
 
   private onMsg(m: MsgFrame): void {

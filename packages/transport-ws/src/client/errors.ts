@@ -15,8 +15,9 @@ export type ClientErrorCode =
 /**
  * The SDK's error. Named `SwitchyardError` (core's `isSwitchyardError` recognises it) with
  * `source` = `client`; the SDK does not import core so that it stays dependency-free.
- * `serverCode` holds the server's code (`forbidden`, `not_in_room`, ...) for errors the
- * server sent in an `ack` or `error` frame (then `code` is `BACKEND_ERROR`), and
+ * `serverCode` holds the server's code (`forbidden`, `not_in_room`, `refused`, ...) and
+ * `serverMessage` its message for errors the server sent in an `ack` or `error` frame (then
+ * `code` is `BACKEND_ERROR`; with `refused`, the message is the application's own words), and
  * `closeCode` the WebSocket close code for fatal closes.
  */
 export class SwitchyardClientError extends Error {
@@ -24,12 +25,14 @@ export class SwitchyardClientError extends Error {
   readonly source = 'client';
   readonly code: ClientErrorCode;
   readonly serverCode: string | undefined;
+  readonly serverMessage: string | undefined;
   readonly closeCode: number | undefined;
 
-  constructor(code: ClientErrorCode, message: string, extra: { serverCode?: string; closeCode?: number; cause?: unknown } = {}) {
+  constructor(code: ClientErrorCode, message: string, extra: { serverCode?: string; serverMessage?: string; closeCode?: number; cause?: unknown } = {}) {
     super(`[switchyard] [client] ${message}`, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
     this.serverCode = extra.serverCode;
+    this.serverMessage = extra.serverMessage;
     this.closeCode = extra.closeCode;
   }
 }

@@ -46,7 +46,7 @@ export type MsgFrame = z.infer<typeof msgFrame>;
 
 const KNOWN = new Set(['hello', 'join', 'leave', 'pub', 'msg', 'ping', 'pong']);
 
-export type ErrorCode = 'bad_frame' | 'unknown_type' | 'too_large' | 'rate_limited' | 'forbidden' | 'not_in_room' | 'unsupported_version' | 'unavailable' | 'internal';
+export type ErrorCode = 'bad_frame' | 'unknown_type' | 'too_large' | 'rate_limited' | 'forbidden' | 'not_in_room' | 'unsupported_version' | 'unavailable' | 'refused' | 'internal';
 
 export type ParseResult =
   | { ok: true; frame: ClientFrame }

@@ -1,6 +1,7 @@
 import type { RawData } from 'ws';
 import { toRoom } from '@switchyard/core';
 import { toWireError } from '../errors.js';
+import { isMessageRefused, refusalText } from '../refused.js';
 import { encodeAck, encodeError, encodeNack, parseClientFrame, PONG, type ClientFrame, type ErrorCode, type MsgFrame, type PubFrame } from '../protocol/frames.js';
 import { CloseCode } from './close-codes.js';
 import type { Connection } from './connection.js';
@@ -119,7 +120,9 @@ async function message(conn: Connection, frame: MsgFrame): Promise<void> {
   try {
     const { result } = await conn.dispatchMessage(frame.data ?? null, frame.event, frame.id !== undefined);
     if (frame.id !== undefined) reply(conn, frame.id, true, result);
-  } catch {
-    reply(conn, frame.id, false, 'internal', 'the message handler failed');
+  } catch (err) {
+    // a refusal's own words go to the client; any other error's words never do
+    if (isMessageRefused(err)) reply(conn, frame.id, false, 'refused', refusalText(err));
+    else reply(conn, frame.id, false, 'internal', 'the message handler failed');
   }
 }
