@@ -22,8 +22,8 @@ export interface GatewayOptions {
  *   (`@ConnectedSocket()`), the data the message's `data` (`@MessageBody()`).
  * - A handler's return value (the first value of an observable, or what it passes to `@Ack()`)
  *   is the request's ack; `{ event, data }` (`WsResponse`) values go to the client as messages.
- * - An exception (a `WsException` or any error) fails the ack, and the client also receives
- *   Nest's `exception` message (`{ status: 'error', message }`).
+ * - An exception fails the ack (`refused` with a `WsException`'s words, `internal` for any other
+ *   error), and the client also receives Nest's `exception` message (`{ status: 'error', message }`).
  * - `@WebSocketServer()` is the `SwitchyardNode`: `to(room)`, `toUser(id)`, `toConnection(id)`,
  *   `broadcast(...)` reach every node of the cluster.
  * - `app.close()` closes the node gracefully (clients are moved to other nodes) and stops the cluster.

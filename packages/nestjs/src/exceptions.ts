@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Connection } from '@switchyard/transport-ws';
+import { MessageRefused, type Connection } from '@switchyard/transport-ws';
 
 /** The event Nest's exception filters send to a client (`BaseWsExceptionFilter`). */
 export const EXCEPTION_EVENT = 'exception';
@@ -12,6 +12,34 @@ export interface HandlingScope {
 }
 
 const scopes = new AsyncLocalStorage<HandlingScope>();
+
+/**
+ * What Nest's own exception filter sends for anything but a `WsException` (a bug, a plain
+ * `Error`): Nest's `MESSAGES.UNKNOWN_EXCEPTION_MESSAGE`, which Nest keeps internal.
+ */
+export const UNKNOWN_EXCEPTION_MESSAGE = 'Internal server error';
+
+/** The words of an exception filter's payload (`{ status, message }`, or a `WsException`'s object). */
+export function describeException(payload: unknown): string {
+  if (typeof payload === 'string') return payload;
+  const message = typeof payload === 'object' && payload !== null ? (payload as { message?: unknown }).message : undefined;
+  if (typeof message === 'string') return message;
+  try {
+    return JSON.stringify(message ?? payload) ?? 'unknown error';
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/**
+ * The error a handler's ack fails with once an exception filter sent `payload`: a refusal in the
+ * payload's words (the client gets `refused` with them, as it already got them in the `exception`
+ * message), except Nest's answer to an unexpected error, which stays `internal`. `undefined` then.
+ */
+export function refusalOf(payload: unknown): MessageRefused | undefined {
+  const words = describeException(payload);
+  return words === UNKNOWN_EXCEPTION_MESSAGE ? undefined : new MessageRefused(words);
+}
 
 /** Run `fn` (a gateway handler and everything it starts) in `scope`. */
 export const inScope = <T>(scope: HandlingScope, fn: () => T): T => scopes.run(scope, fn);

@@ -2,7 +2,7 @@ import type { WsMessageHandler } from '@nestjs/common';
 import type { Connection } from '@switchyard/transport-ws';
 import type { Observable, Subscription } from 'rxjs';
 import { nestError } from './errors.js';
-import { inScope, type HandlingScope } from './exceptions.js';
+import { describeException, inScope, refusalOf, type HandlingScope } from './exceptions.js';
 
 /** Nest's `transform`: a handler's result (value, promise or observable) as an observable. */
 export type Transform = (data: unknown) => Observable<unknown>;
@@ -11,21 +11,11 @@ export type Transform = (data: unknown) => Observable<unknown>;
 export const isWsResponse = (v: unknown): v is { event: string; data: unknown } =>
   typeof v === 'object' && v !== null && typeof (v as { event?: unknown }).event === 'string' && 'data' in v;
 
-/** The words of an exception filter's payload (`{ status, message }`), for the error we throw to the node. */
-function describe(payload: unknown): string {
-  const message = typeof payload === 'object' && payload !== null ? (payload as { message?: unknown }).message : payload;
-  if (typeof message === 'string') return message;
-  try {
-    return JSON.stringify(message) ?? 'unknown error';
-  } catch {
-    return 'unknown error';
-  }
-}
-
 /**
  * One gateway's handlers on one connection: the `message` listener the node calls, turning what
  * a handler gives into the ack (first plain value, or the `@Ack()` call), messages (`WsResponse`
- * values) or a failed ack (an exception the filter reported).
+ * values) or a failed ack (an exception the filter reported: `refused` with a `WsException`'s
+ * words, `internal` for anything else).
  */
 export class GatewayBinding {
   private readonly byEvent = new Map<unknown, WsMessageHandler>();
@@ -74,6 +64,13 @@ export class GatewayBinding {
       const release = () => answer(undefined);
       const fail = (why: string, cause?: unknown) =>
         settle(() => reject(nestError('BACKEND_ERROR', `the handler of "${String(handler.message)}" failed: ${why}`, cause)));
+      // an exception filter answered: the client sees a WsException's words as `refused`, Nest's
+      // answer to an unexpected error as `internal`
+      const failWith = (payload: unknown) => {
+        const refusal = refusalOf(payload);
+        if (refusal) settle(() => reject(refusal));
+        else fail(describeException(payload));
+      };
       this.waiting.add(release);
       // `@Ack()` finds the first function among the handler's arguments: this one.
       const ack = (result?: unknown) => answer(result);
@@ -90,18 +87,18 @@ export class GatewayBinding {
             error: (err: unknown) => {
               ended = true;
               if (sub) this.running.delete(sub);
-              fail(err instanceof Error ? err.message : describe(err), err);
+              fail(err instanceof Error ? err.message : describeException(err), err);
             },
             complete: () => {
               ended = true;
               if (sub) this.running.delete(sub);
-              if (scope.exception) fail(describe(scope.exception.payload));
+              if (scope.exception) failWith(scope.exception.payload);
               else if (!handler.isAckHandledManually || !wantsAck) answer(undefined);
             },
           });
         } catch (err) {
           ended = true;
-          fail(err instanceof Error ? err.message : describe(err), err);
+          fail(err instanceof Error ? err.message : describeException(err), err);
         }
       });
       if (sub && !ended) {

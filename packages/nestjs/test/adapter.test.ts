@@ -83,7 +83,7 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
     expect(a.gateway.disconnected).toEqual([{ id, reason: 'normal' }]);
   });
 
-  it('a WsException fails the ack, and the client gets Nest\'s exception message', async () => {
+  it('a WsException fails the ack as refused in its words, and the client gets Nest\'s exception message', async () => {
     const [a] = apps as [App, App];
     const c = client(a);
     const exceptions: unknown[] = [];
@@ -93,16 +93,17 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
     await c.ready();
     const err = await c.request('refuse', { why: 'not today' }).then(
       () => undefined,
-      (e: unknown) => e as { code?: string; serverCode?: string },
+      (e: unknown) => e as { code?: string; serverCode?: string; serverMessage?: string; message?: string },
     );
-    expect(err).toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
+    expect(err).toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'refused', serverMessage: 'not today' });
+    expect(err?.message).toContain('not today');
     await waitFor(() => exceptions.length > 0, 10_000);
     expect(exceptions[0]).toMatchObject({ status: 'error', message: 'not today' });
     // the connection goes on
     expect(await c.request('echo', 1)).toMatchObject({ echoed: 1 });
   });
 
-  it('a guard\'s refusal and an unexpected error fail the ack too', async () => {
+  it('a guard\'s refusal fails the ack as refused (Nest\'s words); an unexpected error as internal, without its words', async () => {
     const [a] = apps as [App, App];
     const c = client(a);
     const exceptions: unknown[] = [];
@@ -110,8 +111,13 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
       if (m.event === 'exception') exceptions.push(m.data);
     });
     await c.ready();
-    await expect(c.request('guarded')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
-    await expect(c.request('boom')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
+    await expect(c.request('guarded')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'refused', serverMessage: 'Forbidden resource' });
+    const boom = await c.request('boom').then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; serverCode?: string; message?: string },
+    );
+    expect(boom).toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'internal' });
+    expect(boom?.message).not.toContain('a bug');
     await waitFor(() => exceptions.length === 2, 10_000);
     expect(exceptions).toMatchObject([
       { status: 'error', message: 'Forbidden resource' },
