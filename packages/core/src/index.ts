@@ -14,6 +14,7 @@ export { noopLogger, childLogger, consoleLogger, type Logger, type LogLevel, typ
 export * from './memory/index.js';
 export { BusRuntime, createBusRuntime, type BusRuntimeOptions } from './bus/runtime.js';
 export type { BusDriver, BusDriverEvents, BusPart } from './bus/driver.js';
+export { describeConnectFailure, withoutCredentials, type ConnectFailureReason, type ConnectTarget, type ConnectWords } from './connect-error.js';
 export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
 export { ClusterNode, COORDINATOR_LEASE, type ClusterNodeDeps } from './cluster/cluster-node.js';
 export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
