@@ -53,8 +53,9 @@ export interface BusDriver {
   close(listening: readonly string[]): Promise<void>;
   /**
    * True when a failed send means the backend is unreachable (not that it refused): the
-   * publish is then kept in the buffer, in order, and the send part goes down until `up()`.
-   * Without it every failed send rejects its publish.
+   * publish is then kept in the buffer, in order, and the send part goes down until `up()`
+   * (or, with the runtime's `resend` option, until a resend of it is answered). Without it
+   * every failed send rejects its publish.
    */
   isUnreachable?(err: unknown): boolean;
   /** Turn a failed send, listen or unlisten into a SwitchyardError naming `what`. */

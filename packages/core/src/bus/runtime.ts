@@ -12,6 +12,14 @@ export interface BusRuntimeOptions {
   bufferBytes?: number;
   /** Which calls reject with NOT_CONNECTED before `connect()` (default `both`). */
   connectFirst?: 'both' | 'publish' | 'none';
+  /**
+   * For a driver that never reports its send part up by itself (it has no connection of its
+   * own to watch): while the send part is down because a send failed, the first buffered
+   * publish is sent again after `firstDelayMs`, then after twice as long each time, up to
+   * `maxDelayMs`. Once the backend answers (the publish went out, or was refused and is
+   * dropped) the send part is up and the rest is flushed. Without it only `up()` brings it back.
+   */
+  resend?: { firstDelayMs: number; maxDelayMs: number };
   logger?: Logger;
 }
 
@@ -46,6 +54,9 @@ interface State {
   /** Publishes put back at the front of the buffer by failed sends since the last flush began. */
   requeued: number;
   restoring: Promise<void> | undefined;
+  /** The next resend of the first buffered publish (`resend` option), and the wait after it. */
+  resendTimer: ReturnType<typeof setTimeout> | undefined;
+  resendDelay: number;
   observer: AdapterObserver;
 }
 
@@ -89,6 +100,8 @@ export class BusRuntime implements MessageBus {
       bufferBytes: 0,
       requeued: 0,
       restoring: undefined,
+      resendTimer: undefined,
+      resendDelay: 0,
       observer: noopObserver,
     };
     this.events = {
@@ -147,7 +160,7 @@ export class BusRuntime implements MessageBus {
         this.pending.splice(s.requeued++, 0, { topic, payload: payload.slice() });
         s.bufferBytes += payload.byteLength;
         this.count('publish_buffered');
-        this.down('send failed', 'send');
+        this.sendFailed();
       }
       return;
     }
@@ -198,6 +211,7 @@ export class BusRuntime implements MessageBus {
     const s = this.s;
     if (s.closed) return;
     s.closed = true;
+    this.stopResend();
     await s.opening?.catch(() => undefined);
     if (this.pending.length > 0) {
       this.count('publish_dropped', this.pending.length);
@@ -277,7 +291,10 @@ export class BusRuntime implements MessageBus {
     const send = part !== 'listen' && !s.sendUp;
     const listen = part !== 'send' && !s.listenUp;
     if (!send && !listen) return;
-    if (send) s.sendUp = true;
+    if (send) {
+      s.sendUp = true;
+      this.stopResend();
+    }
     if (listen) s.listenUp = true;
     this.count('reconnect');
     this.log.info({ part }, `${this.driver.label} reconnected`);
@@ -314,6 +331,7 @@ export class BusRuntime implements MessageBus {
 
   private failed(err: SwitchyardError): void {
     if (this.s.closed) return;
+    this.stopResend();
     this.s.dead = err;
     this.s.sendUp = false;
     this.s.listenUp = false;
@@ -404,7 +422,7 @@ export class BusRuntime implements MessageBus {
         if (back.length > 0 && !s.closed) {
           this.pending.unshift(...back);
           for (const w of back) s.bufferBytes += w.payload.byteLength;
-          this.down('send failed', 'send');
+          this.sendFailed();
         }
         const failed = results.filter((r) => r.status === 'rejected').length - back.length;
         if (batch.length - failed - back.length > 0) this.count('publish_flushed', batch.length - failed - back.length);
@@ -417,6 +435,58 @@ export class BusRuntime implements MessageBus {
       s.flushing = false;
     }
     if (this.pending.length > 0 && s.sendUp && !s.closed) void this.flush();
+  }
+
+  /** A send found the backend unreachable: the send part is down until `up()`, or until a resend is answered. */
+  private sendFailed(): void {
+    this.down('send failed', 'send');
+    this.scheduleResend();
+  }
+
+  private scheduleResend(): void {
+    const s = this.s;
+    const resend = this.rtOptions.resend;
+    if (!resend || s.resendTimer || s.sendUp || s.closed || s.dead) return;
+    const delay = s.resendDelay || resend.firstDelayMs;
+    s.resendDelay = Math.min(delay * 2, resend.maxDelayMs);
+    s.resendTimer = setTimeout(() => void this.resend(), delay);
+  }
+
+  private stopResend(): void {
+    clearTimeout(this.s.resendTimer);
+    this.s.resendTimer = undefined;
+    this.s.resendDelay = 0;
+  }
+
+  /** Send the first buffered publish again, in order (nothing else is sent meanwhile); an answer brings the send part up. */
+  private async resend(): Promise<void> {
+    const s = this.s;
+    s.resendTimer = undefined;
+    if (s.closed || s.dead || s.sendUp) return;
+    const head = this.pending[0];
+    if (head === undefined) return this.up('send');
+    // A flush still settling, or our own listens not back yet (the flush waits for them too): later.
+    if (s.flushing || (!s.restored && this.topics.size > 0)) return this.scheduleResend();
+    s.flushing = true;
+    let failure: unknown;
+    let sent = true;
+    try {
+      await this.driver.send(head.topic, head.payload);
+    } catch (err) {
+      [sent, failure] = [false, err];
+    } finally {
+      s.flushing = false;
+    }
+    if (s.closed) return;
+    if (!sent && this.driver.isUnreachable?.(failure)) return this.scheduleResend();
+    if (this.pending[0] === head) {
+      this.pending.shift();
+      s.bufferBytes -= head.payload.byteLength;
+      this.count(sent ? 'publish_flushed' : 'publish_dropped');
+      if (!sent) this.log.error({ err: (failure as Error).message }, `${this.driver.label} dropped a buffered publish that could not be sent`);
+    }
+    if (s.sendUp) void this.flush();
+    else this.up('send');
   }
 
   private async sendOne(w: Waiting): Promise<void> {
