@@ -1,27 +1,17 @@
 import { BusRuntime, childLogger, noopLogger, type AdapterEvent, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
-import type { NatsConnection, Status, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { countStat, emptyBusStats, type NatsBusStats } from './bus-stats.js';
 import { NatsConnector } from './connection.js';
 import { withDeadline } from './deadline.js';
-import { SOURCE, mapNatsError, natsError } from './errors.js';
+import { SOURCE, mapNatsError } from './errors.js';
 import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import { StatusWatch } from './status-watch.js';
 import { topicSubject } from './subjects.js';
+
+export type { NatsBusStats } from './bus-stats.js';
 
 /** NATS's default `max_payload`, used until the server tells us its own. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-
-/** Counters a test or dashboard can read without an observer. */
-export interface NatsBusStats {
-  buffered: number;
-  dropped: number;
-  flushed: number;
-  disconnects: number;
-  reconnects: number;
-  /** Subscriptions found live again after each reconnect (summed over reconnects). */
-  resubscribed: number;
-  /** Subscriptions we had to recreate because the client had not restored them. */
-  recreated: number;
-  errors: number;
-}
 
 /** Core NATS under the bus runtime: one subscription per topic, which nats.js keeps across reconnects. */
 class NatsBusDriver implements BusDriver {
@@ -31,8 +21,7 @@ class NatsBusDriver implements BusDriver {
   readonly subs = new Map<string, NatsSubscription>();
   private nc: NatsConnection | undefined;
   private events: BusDriverEvents | undefined;
-  private statusIter: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
-  private up = false;
+  private watch: StatusWatch | undefined;
 
   constructor(
     private readonly config: NatsAdapterConfig,
@@ -53,31 +42,8 @@ class NatsBusDriver implements BusDriver {
       events.count('error');
       throw mapNatsError(err, 'connect');
     }
-    const nc = this.nc;
-    this.up = !nc.isClosed();
-    this.statusIter = nc.status() as AsyncIterable<Status> & { stop?: () => void };
-    const iter = this.statusIter;
-    void (async () => {
-      for await (const s of iter) this.onStatus(events, s);
-    })().catch((err) => this.log.error({ err }, 'nats status loop failed'));
-    void nc.closed().then((err) => {
-      if (this.nc === nc) events.failed(natsError('BUS_UNAVAILABLE', 'the NATS connection was closed', err));
-    });
-    this.log.debug({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'nats bus connected');
-  }
-
-  private onStatus(events: BusDriverEvents, s: Status): void {
-    if (s.type === 'disconnect' || s.type === 'reconnecting' || s.type === 'staleConnection') {
-      // staleConnection: `maxPingOut` PINGs went unanswered; nats.js drops the connection next.
-      this.up = false;
-      events.down(s.type);
-    } else if (s.type === 'reconnect') {
-      this.up = true;
-      events.up();
-    } else if (s.type === 'error') {
-      events.count('error');
-      this.log.error({ err: s.error }, 'NATS connection error');
-    }
+    this.watch = new StatusWatch(this.nc, events, this.log);
+    this.log.debug({ server: this.nc.getServer(), maxPayload: this.nc.info?.max_payload }, 'nats bus connected');
   }
 
   send(topic: string, payload: Uint8Array): void {
@@ -113,11 +79,11 @@ class NatsBusDriver implements BusDriver {
   async close(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
-    this.statusIter?.stop?.();
+    this.watch?.stop();
     if (nc && !nc.isClosed()) for (const sub of this.subs.values()) sub.unsubscribe();
     this.subs.clear();
     // A borrowed connection stays open: make our UNSUBs reach the server before we let go.
-    if (nc && !this.connector.owned && !nc.isClosed() && this.up) await this.roundTrip(nc).catch(() => undefined);
+    if (nc && !this.connector.owned && !nc.isClosed() && this.watch?.up) await this.roundTrip(nc).catch(() => undefined);
     if (nc) await this.connector.release();
   }
 
@@ -132,7 +98,7 @@ class NatsBusDriver implements BusDriver {
    * subscription stands, and the client re-sends it when the stale connection is replaced.
    */
   private async confirm(nc: NatsConnection): Promise<void> {
-    if (!this.up) return;
+    if (!this.watch?.up) return;
     await this.roundTrip(nc).catch((err: unknown) => this.log.debug({ err }, 'flush after (un)subscribe failed'));
   }
 
@@ -141,16 +107,6 @@ class NatsBusDriver implements BusDriver {
     return withDeadline(nc.flush(), this.config.requestTimeoutMs, 'nats bus flush');
   }
 }
-
-const STAT: Partial<Record<AdapterEvent, Exclude<keyof NatsBusStats, 'recreated'>>> = {
-  publish_buffered: 'buffered',
-  publish_dropped: 'dropped',
-  publish_flushed: 'flushed',
-  disconnect: 'disconnects',
-  reconnect: 'reconnects',
-  resubscribe: 'resubscribed',
-  error: 'errors',
-};
 
 /**
  * The Switchyard bus on core NATS subjects. Each topic maps to one literal subject
@@ -170,7 +126,7 @@ export class NatsBus extends BusRuntime {
   constructor(options: NatsAdapterOptions | NatsAdapterConfig, connector?: NatsConnector) {
     const config = parseNatsOptions(options);
     const log = childLogger(config.logger ?? noopLogger, { adapter: SOURCE, port: 'bus' });
-    const stats = { buffered: 0, dropped: 0, flushed: 0, disconnects: 0, reconnects: 0, resubscribed: 0, recreated: 0, errors: 0 };
+    const stats = emptyBusStats();
     const driver = new NatsBusDriver(config, connector ?? new NatsConnector(config), stats, log);
     super(driver, { bufferSize: config.publishBufferSize, bufferBytes: config.publishBufferBytes, logger: log });
     this.stats = stats;
@@ -184,8 +140,7 @@ export class NatsBus extends BusRuntime {
   }
 
   protected override count(event: AdapterEvent, n = 1): void {
-    const stat = STAT[event];
-    if (stat) this.stats[stat] += n;
+    countStat(this.stats, event, n);
     super.count(event, n);
   }
 }
