@@ -8,11 +8,14 @@ export { SUBPROTOCOL };
 
 /** Names a room may not have: they collide with JavaScript object internals in clients. */
 export const RESERVED_ROOM_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-/** Room names: 1 to 128 of A-Z a-z 0-9 _ - . : @ /, not `__proto__`, `constructor` or `prototype`. */
+/**
+ * Room names: 1 to 128 of A-Z a-z 0-9 _ - . : @ /, not `__proto__`, `constructor` or `prototype`.
+ * The messages do not name the field: a bad frame's message puts its path first (`room: ...`).
+ */
 export const roomName = z
   .string()
-  .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'room: 1-128 of A-Z a-z 0-9 _ - . : @ /')
-  .refine((r) => !RESERVED_ROOM_NAMES.has(r), 'room: __proto__, constructor and prototype are reserved');
+  .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, '1 to 128 characters from A-Z a-z 0-9 _ - . : @ /')
+  .refine((r) => !RESERVED_ROOM_NAMES.has(r), '__proto__, constructor and prototype are reserved');
 const eventName = z.string().min(1).max(128);
 const requestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const cursor = z.object({ offset: z.number().int().min(0).optional(), epoch: z.string().max(128).optional() });
