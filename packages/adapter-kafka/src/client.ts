@@ -1,7 +1,7 @@
 import { childLogger, isSwitchyardError, noopLogger, type Logger, type SwitchyardError } from '@switchyard/core';
 import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator } from 'kafkajs';
 import { connectError, mapKafkaError } from './errors.js';
-import type { KafkaAdapterOptions } from './options.js';
+import type { KafkaAdapterConfig } from './options.js';
 
 /** Send kafkajs's own log lines to our logger (errors are reported by us, so they go to debug). */
 function logCreatorFor(logger: Logger): logCreator {
@@ -14,14 +14,14 @@ function logCreatorFor(logger: Logger): logCreator {
 }
 
 /** The logger of a component, bound to `adapter: kafka`. */
-export const loggerFor = (options: KafkaAdapterOptions, component: string): Logger =>
+export const loggerFor = (options: KafkaAdapterConfig, component: string): Logger =>
   childLogger(options.logger ?? noopLogger, { adapter: 'kafka', component });
 
 /**
  * The kafkajs client to use: the caller's own (never disconnected by us; kafkajs clients hold
  * no connection themselves, their producers/consumers/admins do) or one built from `brokers`.
  */
-export function kafkaClient(options: KafkaAdapterOptions, logger: Logger): Kafka {
+export function kafkaClient(options: KafkaAdapterConfig, logger: Logger): Kafka {
   if (options.kafka) return options.kafka;
   return new Kafka({
     brokers: options.brokers ?? [],
@@ -52,7 +52,7 @@ function brokersIn(err: unknown): string[] {
  * timed out, SASL or TLS refused) it names them, the cause and what to check (see
  * `connectError`); any other failure (a topic the broker refused to create) is mapped as usual.
  */
-export function connectFailure(options: KafkaAdapterOptions, err: unknown): SwitchyardError {
+export function connectFailure(options: KafkaAdapterConfig, err: unknown): SwitchyardError {
   if (isSwitchyardError(err) && err.code === 'CLOSED') return err;
   const brokers = options.brokers ?? brokersIn(err);
   const target = brokers.length > 0 ? brokers.join(', ') : 'the brokers of the kafkajs client you passed';

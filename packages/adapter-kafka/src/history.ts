@@ -13,7 +13,7 @@ import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { connectFailure, ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
 import { SOURCE, closedError, kafkaError, mapKafkaError, protocolType } from './errors.js';
 import { readRange } from './history-reader.js';
-import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterOptions } from './options.js';
+import { parseKafkaOptions, type KafkaAdapterConfig, type KafkaAdapterInput } from './options.js';
 import { epochOf, generationsOf, historyTopic } from './topic-names.js';
 
 const RECORD_OVERHEAD = 8 * 1024;
@@ -30,14 +30,14 @@ const isUnknownTopic = (err: unknown) => protocolType(err) === 'UNKNOWN_TOPIC_OR
  * `<prefix>h.<stream>.<generation>`. An entry's offset is its Kafka offset + 1, so offsets
  * are contiguous and exact within an epoch; `reset` creates the next generation's topic and
  * deletes the old one, which is what makes a new epoch. Retention by length is applied on
- * read (only the last `historyMaxLength` entries are returned) and on the log with
- * `deleteRecords` every `historyMaxLength` appends; retention by age is applied on read from
+ * read (only the last `history.maxLength` entries are returned) and on the log with
+ * `deleteRecords` every `history.maxLength` appends; retention by age is applied on read from
  * the broker's append timestamps, and on the log, coarsely, by the topic's `retention.ms`.
  */
 export class KafkaHistory implements HistoryStore {
   readonly name = 'kafka';
   readonly capabilities: HistoryCapabilities = { retentionByLength: true, retentionByAge: true };
-  private readonly options: KafkaAdapterOptions;
+  private readonly options: KafkaAdapterConfig;
   private readonly log: Logger;
   private observer: AdapterObserver = noopObserver;
   /** Current generation of each stream we have seen. */
@@ -51,7 +51,7 @@ export class KafkaHistory implements HistoryStore {
   private clients: Clients | undefined;
   private rebuilding: Promise<void> | undefined;
 
-  constructor(input: KafkaAdapterInput | KafkaAdapterOptions) {
+  constructor(input: KafkaAdapterInput | KafkaAdapterConfig) {
     this.options = parseKafkaOptions(input);
     this.log = loggerFor(this.options, 'history');
   }
@@ -124,7 +124,7 @@ export class KafkaHistory implements HistoryStore {
 
   async read(stream: string, after: number, options: HistoryReadOptions = {}): Promise<HistoryReadResult> {
     this.ready();
-    const limit = Math.max(1, Math.min(options.limit ?? this.options.historyReadLimit, this.options.historyReadLimit));
+    const limit = Math.max(1, Math.min(options.limit ?? this.options.history.readLimit, this.options.history.readLimit));
     return this.attempt('read', stream, async ({ admin }) => {
       const generation = await this.generation(stream, false);
       const epoch = epochOf(generation ?? 0);
@@ -145,9 +145,9 @@ export class KafkaHistory implements HistoryStore {
       from = 0;
       gap = true;
     }
-    // First offset still retained: the log start, the last `historyMaxLength`, and the age limit.
-    let first = Math.max(low + 1, top - this.options.historyMaxLength + 1, 1);
-    const cutoff = this.options.historyMaxAgeMs > 0 ? Date.now() - this.options.historyMaxAgeMs : 0;
+    // First offset still retained: the log start, the last `history.maxLength`, and the age limit.
+    let first = Math.max(low + 1, top - this.options.history.maxLength + 1, 1);
+    const cutoff = this.options.history.maxAgeMs > 0 ? Date.now() - this.options.history.maxAgeMs : 0;
     if (cutoff > 0 && top >= first) {
       const [byTime] = await admin.fetchTopicOffsetsByTimestamp(topic, cutoff);
       const kafkaOffset = Number(byTime?.offset ?? top);
@@ -297,7 +297,7 @@ export class KafkaHistory implements HistoryStore {
   private createTopic(topic: string): Promise<void> {
     let p = this.creating.get(topic);
     if (!p) {
-      const ageMs = this.options.historyMaxAgeMs;
+      const ageMs = this.options.history.maxAgeMs;
       p = ensureTopic(this.ready().admin, {
         topic,
         numPartitions: 1,
@@ -317,9 +317,9 @@ export class KafkaHistory implements HistoryStore {
     return p;
   }
 
-  /** Every `historyMaxLength` appends, drop what retention by length no longer keeps from the log. */
+  /** Every `history.maxLength` appends, drop what retention by length no longer keeps from the log. */
   private maybeTrim(topic: string, offset: number): void {
-    const max = this.options.historyMaxLength;
+    const max = this.options.history.maxLength;
     if (offset <= max || offset % max !== 0 || !this.clients) return;
     const p = this.clients.admin
       .deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(offset - max) }] })

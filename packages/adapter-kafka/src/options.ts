@@ -49,8 +49,8 @@ export const kafkaOptionsSchema = z
     minBytes: z.number().int().min(1).max(1024 * 1024).default(1),
     /** Largest payload, bytes. Kept under the broker's `message.max.bytes` (1 MiB by default) with room for key and headers. */
     maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1_000_000),
-    /** Publishes kept while the broker is unreachable; past it publish rejects with BUFFER_FULL. */
-    bufferSize: z.number().int().min(0).max(1_000_000).default(10_000),
+    /** Publishes kept while the broker is unreachable; past it publish rejects with BUFFER_FULL. Old name: `bufferSize`. */
+    publishBufferSize: z.number().int().min(0).max(1_000_000).default(10_000),
     /** Time to reach the broker in `connect()`, ms. */
     connectTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
     /**
@@ -66,22 +66,58 @@ export const kafkaOptionsSchema = z
     operationTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
     /** Longest wait between two attempts to reach the broker again, ms. */
     maxReconnectDelayMs: z.number().int().min(50).max(60_000).default(2_000),
-    /** History: entries kept per stream. */
-    historyMaxLength: z.number().int().min(1).max(10_000_000).default(1000),
-    /** History: entries older than this are not returned (and the topic's `retention.ms` drops them later); 0 keeps them. */
-    historyMaxAgeMs: z.number().int().min(0).default(0),
-    /** History: default and largest page of `read`. */
-    historyReadLimit: z.number().int().min(1).max(100_000).default(1000),
+    history: z
+      .strictObject({
+        /** Entries kept per stream. Old name: `historyMaxLength`. */
+        maxLength: z.number().int().min(1).max(10_000_000).default(1000),
+        /** Entries older than this are not returned (and the topic's `retention.ms` drops them later); 0 keeps them. Old name: `historyMaxAgeMs`. */
+        maxAgeMs: z.number().int().min(0).default(0),
+        /** Default and largest page of `read`. Old name: `historyReadLimit`. */
+        readLimit: z.number().int().min(1).max(100_000).default(1000),
+      })
+      .prefault({}),
     /** Pino-compatible logger. */
     logger: logger.optional(),
   })
   .refine((o) => o.brokers !== undefined || o.kafka !== undefined, { message: 'give either brokers or kafka', path: ['brokers'] })
   .refine((o) => !(o.brokers !== undefined && o.kafka !== undefined), { message: 'give brokers or kafka, not both', path: ['kafka'] });
 
-export type KafkaAdapterInput = z.input<typeof kafkaOptionsSchema>;
-export type KafkaAdapterOptions = z.output<typeof kafkaOptionsSchema>;
+/**
+ * Option names of earlier releases, still accepted: each is moved to its new name with one
+ * warning on `logger` (see the README's options section).
+ */
+export const KAFKA_OPTION_ALIASES = {
+  bufferSize: 'publishBufferSize',
+  historyMaxLength: 'history.maxLength',
+  historyMaxAgeMs: 'history.maxAgeMs',
+  historyReadLimit: 'history.readLimit',
+} as const;
 
-/** Parse options; a bad value throws CONFIG_INVALID naming the field and the reason. */
-export function parseKafkaOptions(input: unknown): KafkaAdapterOptions {
-  return parseConfig(kafkaOptionsSchema, input ?? {}, 'kafka');
+/** What callers pass. */
+export type KafkaAdapterInput = z.input<typeof kafkaOptionsSchema> & {
+  /** @deprecated Use `publishBufferSize`. */
+  bufferSize?: number;
+  /** @deprecated Use `history.maxLength`. */
+  historyMaxLength?: number;
+  /** @deprecated Use `history.maxAgeMs`. */
+  historyMaxAgeMs?: number;
+  /** @deprecated Use `history.readLimit`. */
+  historyReadLimit?: number;
+};
+/** Options after validation and defaults (`bufferSize` repeats `publishBufferSize` for readers of the old name). */
+export type KafkaAdapterConfig = z.output<typeof kafkaOptionsSchema> & {
+  /** @deprecated Read `publishBufferSize`. */
+  bufferSize: number;
+};
+/**
+ * Options after validation and defaults: the same as `KafkaAdapterConfig`. In the other adapters
+ * `...AdapterOptions` names what callers pass; here that is `KafkaAdapterInput` until the bus
+ * files read `KafkaAdapterConfig`.
+ */
+export type KafkaAdapterOptions = KafkaAdapterConfig;
+
+/** Parse options; a bad value throws CONFIG_INVALID naming the field and the reason. Old option names are accepted (warned). */
+export function parseKafkaOptions(input: unknown): KafkaAdapterConfig {
+  const o = parseConfig(kafkaOptionsSchema, input ?? {}, 'kafka', { aliases: KAFKA_OPTION_ALIASES });
+  return { ...o, bufferSize: o.publishBufferSize };
 }

@@ -10,6 +10,6 @@ const prefix = testPrefix('history');
 describe.skipIf(!url)('kafka history', () => {
   afterAll(() => deleteTopics(brokers, prefix));
   historyContract('kafka', {
-    create: (r) => new KafkaHistory({ brokers, prefix, historyMaxLength: r.maxLength, historyMaxAgeMs: r.maxAgeMs }),
+    create: (r) => new KafkaHistory({ brokers, prefix, history: { maxLength: r.maxLength, maxAgeMs: r.maxAgeMs } }),
   });
 });

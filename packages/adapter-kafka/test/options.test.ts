@@ -32,7 +32,28 @@ describe('kafka options', () => {
 
   it('fills defaults tuned for latency', () => {
     const o = parseKafkaOptions({ brokers: ['127.0.0.1:19092'] });
-    expect(o).toMatchObject({ prefix: 'switchyard.', maxWaitTimeMs: 20, minBytes: 1, busAcks: 1, maxPayloadBytes: 1_000_000, bufferSize: 10_000 });
+    expect(o).toMatchObject({ prefix: 'switchyard.', maxWaitTimeMs: 20, minBytes: 1, busAcks: 1, maxPayloadBytes: 1_000_000, publishBufferSize: 10_000 });
+    expect(o.history).toEqual({ maxLength: 1000, maxAgeMs: 0, readLimit: 1000 });
+  });
+
+  it('takes the old option names (bufferSize, historyMaxLength, historyMaxAgeMs, historyReadLimit) with one warning each', () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)) };
+    const old = { brokers: ['127.0.0.1:1'], bufferSize: 7, historyMaxLength: 50, historyMaxAgeMs: 60_000, historyReadLimit: 20, logger };
+    const o = parseKafkaOptions(old);
+    expect(o.publishBufferSize).toBe(7);
+    expect(o.bufferSize).toBe(7);
+    expect(o.history).toEqual({ maxLength: 50, maxAgeMs: 60_000, readLimit: 20 });
+    expect(warnings).toEqual([
+      '[switchyard] [kafka] option bufferSize is deprecated: it is now publishBufferSize',
+      '[switchyard] [kafka] option historyMaxLength is deprecated: it is now history.maxLength',
+      '[switchyard] [kafka] option historyMaxAgeMs is deprecated: it is now history.maxAgeMs',
+      '[switchyard] [kafka] option historyReadLimit is deprecated: it is now history.readLimit',
+    ]);
+    // Parsed options handed on to a port (as createKafkaAdapter does) warn no more.
+    parseKafkaOptions(o);
+    expect(warnings).toHaveLength(4);
+    expect(configError(() => parseKafkaOptions({ brokers: ['127.0.0.1:1'], historyMaxLength: 0 })).message).toContain('history.maxLength:');
   });
 
   it('does no I/O when built, refuses use before connect, and reports an unreachable broker', async () => {

@@ -83,4 +83,30 @@ describe('parseConfig, the one options parser of every package', () => {
     expect(f.issues[0]?.path).toBe('');
     expect(f.message).toMatch(/invalid configuration: \(root\): /);
   });
+
+  it('moves deprecated names to their new ones, one warning each on the options\' logger, the caller\'s object untouched', () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)) };
+    const withLogger = z.strictObject({
+      publishBufferSize: z.number().int().min(0).default(10_000),
+      history: z.strictObject({ maxLength: z.number().int().min(1).default(1000) }).prefault({}),
+      logger: z.unknown().optional(),
+    });
+    const aliases = { bufferSize: 'publishBufferSize', historyMaxLength: 'history.maxLength' };
+    const input = { bufferSize: 5, historyMaxLength: 50, logger };
+    const o = parseConfig(withLogger, input, 'demo', { aliases });
+    expect(o).toMatchObject({ publishBufferSize: 5, history: { maxLength: 50 } });
+    expect(input).toEqual({ bufferSize: 5, historyMaxLength: 50, logger });
+    expect(warnings).toEqual([
+      '[switchyard] [demo] option bufferSize is deprecated: it is now publishBufferSize',
+      '[switchyard] [demo] option historyMaxLength is deprecated: it is now history.maxLength',
+    ]);
+    // Both names: the new one wins, warned only when they differ.
+    expect(parseConfig(withLogger, { bufferSize: 5, publishBufferSize: 6, logger }, 'demo', { aliases }).publishBufferSize).toBe(6);
+    expect(warnings[2]).toBe('[switchyard] [demo] options bufferSize (deprecated) and publishBufferSize both given: publishBufferSize is used');
+    parseConfig(withLogger, { bufferSize: 6, publishBufferSize: 6, logger }, 'demo', { aliases });
+    expect(warnings).toHaveLength(3);
+    // A bad value under an old name is named by its new one.
+    expect(failure({ bufferSize: -1 }, 'demo', { aliases: { bufferSize: 'publishBufferSize' } }).issues.map((i) => i.path)).toEqual(['publishBufferSize']);
+  });
 });

@@ -1,7 +1,7 @@
 import { childLogger, noopObserver, type AdapterEvent, type AdapterObserver, type Logger } from '@switchyard/core';
 import { PgConnection } from './connection.js';
 import { SOURCE, closedError, mapPgError, notConnectedError } from './errors.js';
-import { parseOptions, type PostgresOptions } from './options.js';
+import { parseOptions, type PostgresAdapterOptions } from './options.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
 
 /**
@@ -20,7 +20,7 @@ export abstract class PgPort {
 
   protected constructor(
     private readonly what: string,
-    options: PostgresOptions,
+    options: PostgresAdapterOptions,
     shared: PgConnection | undefined,
   ) {
     this.conn = shared ?? new PgConnection(parseOptions(options));

@@ -4,7 +4,7 @@ import { withDeadline } from './deadline.js';
 import { SOURCE, connectError, isConnectionError, isTimeoutError, mapPgError, type ConnectTarget } from './errors.js';
 import { LATEST_VERSION, migrate, schemaVersion, type MigrateResult } from './migrations.js';
 import { Names } from './names.js';
-import type { ResolvedPostgresOptions } from './options.js';
+import type { PostgresAdapterConfig } from './options.js';
 
 /** A dedicated connection (LISTEN, publishing) and how to give it back. */
 export interface DedicatedClient {
@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * connection string or `poolConfig` (pg's defaults `localhost:5432`), else (your pool) the
  * address the socket error names.
  */
-function serverOf(options: ResolvedPostgresOptions, err: unknown): ConnectTarget {
+function serverOf(options: PostgresAdapterConfig, err: unknown): ConnectTarget {
   let host: string | undefined;
   let port: string | number | undefined;
   let tls = false;
@@ -70,7 +70,7 @@ export class PgConnection {
     this.logger.warn({ err: err.message }, 'idle postgres connection failed; the pool replaces it');
   };
 
-  constructor(readonly options: ResolvedPostgresOptions) {
+  constructor(readonly options: PostgresAdapterConfig) {
     this.names = new Names(options.schema, options.tablePrefix);
     this.logger = childLogger(options.logger ?? noopLogger, { adapter: SOURCE });
   }

@@ -11,7 +11,7 @@ import {
 import { PgPort } from './base.js';
 import type { PgConnection } from './connection.js';
 import { SOURCE } from './errors.js';
-import type { PostgresOptions } from './options.js';
+import type { PostgresAdapterOptions } from './options.js';
 import type { SweepTask } from './sweeper.js';
 
 /** Appends of one stream sent in one statement at most. */
@@ -56,7 +56,7 @@ export class PostgresHistory extends PgPort implements HistoryStore {
   private readonly appending = new Map<string, AppendQueue>();
 
   /** @param shared a connection shared with the other ports of one adapter (used by `createPostgresAdapter`). */
-  constructor(options: PostgresOptions, shared?: PgConnection) {
+  constructor(options: PostgresAdapterOptions, shared?: PgConnection) {
     super('history', options, shared);
   }
 

@@ -2,7 +2,7 @@ import { PostgresBus } from './bus.js';
 import { PgConnection } from './connection.js';
 import { PostgresHistory } from './history.js';
 import type { MigrateResult } from './migrations.js';
-import { parseOptions, type PostgresOptions } from './options.js';
+import { parseOptions, type PostgresAdapterOptions } from './options.js';
 import { PostgresRegistry } from './registry.js';
 import { PostgresSessionStore } from './sessions.js';
 
@@ -11,7 +11,15 @@ export { PostgresHistory } from './history.js';
 export { PostgresRegistry } from './registry.js';
 export { PostgresSessionStore } from './sessions.js';
 export { migrate, schemaVersion, MIGRATIONS, LATEST_VERSION, type MigrateOptions, type MigrateResult, type Migration, type Queryable } from './migrations.js';
-export { postgresOptionsSchema, parseOptions, IDENTIFIER_PATTERN, type PostgresOptions, type ResolvedPostgresOptions } from './options.js';
+export {
+  postgresOptionsSchema,
+  parseOptions,
+  IDENTIFIER_PATTERN,
+  type PostgresAdapterOptions,
+  type PostgresAdapterConfig,
+  type PostgresOptions,
+  type ResolvedPostgresOptions,
+} from './options.js';
 export { mapPgError, isConnectionError } from './errors.js';
 export { quoteIdent, Names } from './names.js';
 
@@ -30,7 +38,7 @@ export interface PostgresAdapter {
  * options (CONFIG_INVALID on a bad value) and does no I/O: the pool is opened by the first
  * port's `connect()` and ended after the last port's `close()` (unless it is the caller's).
  */
-export function createPostgresAdapter(options: PostgresOptions): PostgresAdapter {
+export function createPostgresAdapter(options: PostgresAdapterOptions): PostgresAdapter {
   const conn = new PgConnection(parseOptions(options));
   return {
     bus: new PostgresBus(options, conn),

@@ -59,8 +59,6 @@ const busSchema = z
     maxPayloadBytes: z.number().int().positive().max(256 * 1024 * 1024).default(1024 * 1024),
     /** Notifications up to this size (bytes, after encoding) carry the payload inline; NOTIFY allows < 8000. */
     inlineLimitBytes: z.number().int().min(256).max(7999).default(7900),
-    /** Publishes kept while the listen connection is down; past it publish rejects with BUFFER_FULL. */
-    bufferSize: z.number().int().nonnegative().default(10_000),
     /** How long a large payload's row is kept for listeners to fetch, ms. */
     overflowRetentionMs: z.number().int().positive().default(60_000),
     /** First reconnect delay, ms; doubles (with jitter) up to `reconnectMaxDelayMs`. */
@@ -113,6 +111,8 @@ export const postgresOptionsSchema = z
     connectTimeoutMs: z.number().int().positive().default(5000),
     /** TCP keep-alive on connections we open: first probe after this much idle time, ms (a backstop; the deadlines above come first). */
     keepAliveInitialDelayMs: z.number().int().nonnegative().default(10_000),
+    /** Publishes kept while the bus's LISTEN connection is down; past it publish rejects with BUFFER_FULL. Old name: `bus.bufferSize`. */
+    publishBufferSize: z.number().int().nonnegative().default(10_000),
     history: historySchema,
     bus: busSchema,
     /** A pino-compatible logger; nothing is logged without one. */
@@ -129,12 +129,33 @@ export const postgresOptionsSchema = z
     }
   });
 
-/** What callers pass (defaults applied later). */
-export type PostgresOptions = z.input<typeof postgresOptionsSchema>;
-/** Options after validation, with every default filled in. */
-export type ResolvedPostgresOptions = z.output<typeof postgresOptionsSchema>;
+/** Option names of earlier releases, still accepted: each is moved to its new name with one warning on `logger`. */
+export const POSTGRES_OPTION_ALIASES = { 'bus.bufferSize': 'publishBufferSize' } as const;
 
-/** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. */
-export function parseOptions(input: PostgresOptions): ResolvedPostgresOptions {
-  return parseConfig(postgresOptionsSchema, input, 'postgres');
+type Input = z.input<typeof postgresOptionsSchema>;
+type Output = z.output<typeof postgresOptionsSchema>;
+
+/** What callers pass (defaults applied later). */
+export type PostgresAdapterOptions = Input & {
+  bus?: Input['bus'] & {
+    /** @deprecated Use `publishBufferSize`. */
+    bufferSize?: number;
+  };
+};
+/** Options after validation, with every default filled in (`bus.bufferSize` repeats `publishBufferSize` for readers of the old name). */
+export type PostgresAdapterConfig = Output & {
+  bus: Output['bus'] & {
+    /** @deprecated Read `publishBufferSize`. */
+    bufferSize: number;
+  };
+};
+/** @deprecated The old name of `PostgresAdapterOptions`. */
+export type PostgresOptions = PostgresAdapterOptions;
+/** @deprecated The old name of `PostgresAdapterConfig`. */
+export type ResolvedPostgresOptions = PostgresAdapterConfig;
+
+/** Validate options; a bad value throws CONFIG_INVALID naming the field and the reason. Old option names are accepted (warned). */
+export function parseOptions(input: PostgresAdapterOptions): PostgresAdapterConfig {
+  const o = parseConfig(postgresOptionsSchema, input, 'postgres', { aliases: POSTGRES_OPTION_ALIASES });
+  return { ...o, bus: { ...o.bus, bufferSize: o.publishBufferSize } };
 }

@@ -2,7 +2,7 @@ import type { ConnectionStatus, Lease, NodeInfo, NodeRegistry, RegistryEvent, Un
 import { PgPort } from './base.js';
 import type { PgConnection } from './connection.js';
 import { PgListener } from './listener.js';
-import type { PostgresOptions } from './options.js';
+import type { PostgresAdapterOptions } from './options.js';
 import type { SweepTask } from './sweeper.js';
 
 const TTL = (param: string) => `now() + (${param}::float8 * interval '1 millisecond')`;
@@ -34,7 +34,7 @@ export class PostgresRegistry extends PgPort implements NodeRegistry {
   private readonly channel: string;
 
   /** @param shared a connection shared with the other ports of one adapter (used by `createPostgresAdapter`). */
-  constructor(options: PostgresOptions, shared?: PgConnection) {
+  constructor(options: PostgresAdapterOptions, shared?: PgConnection) {
     super('registry', options, shared);
     this.channel = this.conn.names.channel('r', 'registry');
   }

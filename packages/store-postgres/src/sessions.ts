@@ -1,7 +1,7 @@
 import type { ReassignResult, RoomCursor, SessionRecord, SessionStore } from '@switchyard/core';
 import { PgPort } from './base.js';
 import type { PgConnection } from './connection.js';
-import type { PostgresOptions } from './options.js';
+import type { PostgresAdapterOptions } from './options.js';
 import type { SweepTask } from './sweeper.js';
 
 interface SessionRow {
@@ -40,7 +40,7 @@ function toRecord(row: SessionRow): SessionRecord {
  */
 export class PostgresSessionStore extends PgPort implements SessionStore {
   /** @param shared a connection shared with the other ports of one adapter (used by `createPostgresAdapter`). */
-  constructor(options: PostgresOptions, shared?: PgConnection) {
+  constructor(options: PostgresAdapterOptions, shared?: PgConnection) {
     super('session store', options, shared);
   }
 

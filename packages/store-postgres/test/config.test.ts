@@ -69,6 +69,25 @@ describe('options', () => {
     expect(o.tablePrefix).toBe('sy_');
     expect(o.bus.maxPayloadBytes).toBe(1024 * 1024);
     expect(o.history.maxLength).toBe(1000);
+    expect(o.publishBufferSize).toBe(10_000);
+  });
+
+  it('takes bus.bufferSize, the old name of publishBufferSize, with one warning', async () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)) };
+    const o = parseOptions({ connectionString: 'postgres://a/b', bus: { bufferSize: 3, pingIntervalMs: 0 }, logger });
+    expect(o.publishBufferSize).toBe(3);
+    expect(o.bus.bufferSize).toBe(3);
+    expect(o.bus.pingIntervalMs).toBe(0);
+    expect(warnings).toEqual(['[switchyard] [postgres] option bus.bufferSize is deprecated: it is now publishBufferSize']);
+    // The new name wins when both are given, and parsed options handed on warn no more.
+    expect(parseOptions({ connectionString: 'postgres://a/b', publishBufferSize: 5, bus: { bufferSize: 5 } }).publishBufferSize).toBe(5);
+    parseOptions(o);
+    expect(warnings).toHaveLength(1);
+    // createPostgresAdapter parses once for its four ports: one warning for the whole adapter.
+    const adapter = createPostgresAdapter({ connectionString: 'postgres://postgres@127.0.0.1:1/none', bus: { bufferSize: 2 }, logger });
+    expect(warnings).toHaveLength(2);
+    await Promise.all([adapter.bus.close(), adapter.sessions.close(), adapter.registry.close(), adapter.history.close()]);
   });
 
   it('quotes only plain identifiers', () => {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SwitchyardError } from '../errors.js';
+import type { Logger } from '../logger.js';
 
 /** One bad option of a CONFIG_INVALID error: `details.issues` is a list of these, in every package. */
 export interface ConfigIssue {
@@ -14,6 +15,13 @@ export interface ParseConfigOptions {
   alsoKnown?: readonly string[];
   /** What is being validated, in the message: `invalid <what>: ...` (default `configuration`). */
   what?: string;
+  /**
+   * Deprecated option names still accepted, old dotted path → new dotted path
+   * (`{ bufferSize: 'publishBufferSize', historyMaxLength: 'history.maxLength' }`). An old name
+   * given alone is moved to the new one, with one warning on the options' own `logger` (if any);
+   * given beside the new one, the new one wins (warned when they differ).
+   */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,8 +39,8 @@ export function parseConfig<S extends z.ZodType>(
   source = 'core',
   options: readonly string[] | ParseConfigOptions = {},
 ): z.output<S> {
-  const { alsoKnown = [], what = 'configuration' } = isKnownList(options) ? { alsoKnown: options } : options;
-  const result = schema.safeParse(input);
+  const { alsoKnown = [], what = 'configuration', aliases } = isKnownList(options) ? { alsoKnown: options } : options;
+  const result = schema.safeParse(aliases ? renameAliases(input, aliases, source) : input);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.flatMap((i) => {
     const at = i.path.map(String);
@@ -50,6 +58,60 @@ export function parseConfig<S extends z.ZodType>(
 }
 
 const isKnownList = (o: readonly string[] | ParseConfigOptions): o is readonly string[] => Array.isArray(o);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A copy of `input` with each deprecated name moved to its new one (objects along the way copied, never mutated). */
+function renameAliases(input: unknown, aliases: Readonly<Record<string, string>>, source: string): unknown {
+  if (!isRecord(input)) return input;
+  const out: Record<string, unknown> = { ...input };
+  const logger = isRecord(out.logger) && typeof out.logger.warn === 'function' ? (out.logger as unknown as Logger) : undefined;
+  const warnings: string[] = [];
+  for (const [from, to] of Object.entries(aliases)) {
+    const old = take(out, from.split('.'));
+    if (old === undefined) continue;
+    const current = get(out, to.split('.'));
+    if (current === undefined) {
+      put(out, to.split('.'), old);
+      warnings.push(`option ${from} is deprecated: it is now ${to}`);
+    } else if (current !== old) {
+      warnings.push(`options ${from} (deprecated) and ${to} both given: ${to} is used`);
+    }
+  }
+  for (const w of warnings) logger?.warn({ source }, `[switchyard] [${source}] ${w}`);
+  return out;
+}
+
+/** Remove and return the value at `path`, copying the objects it goes through. */
+function take(root: Record<string, unknown>, path: string[]): unknown {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (!isRecord(next)) return undefined;
+    node = node[key] = { ...next };
+  }
+  const last = path[path.length - 1] as string;
+  if (!(last in node)) return undefined;
+  const value = node[last];
+  delete node[last];
+  return value;
+}
+
+function get(root: Record<string, unknown>, path: string[]): unknown {
+  let node: unknown = root;
+  for (const key of path) node = isRecord(node) ? node[key] : undefined;
+  return node;
+}
+
+/** Set the value at `path`, creating (or copying) the objects it goes through. */
+function put(root: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = node[key] = isRecord(next) ? { ...next } : {};
+  }
+  node[path[path.length - 1] as string] = value;
+}
 
 type Def = { type?: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType; options?: z.ZodType[] };
 const defOf = (t: z.ZodType | undefined): Def | undefined => (t as unknown as { _zod?: { def?: Def } } | undefined)?._zod?.def;
