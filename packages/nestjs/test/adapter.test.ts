@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serviceUrl, waitFor } from '@switchyard/core/testing';
 import type { ClientMessage, SwitchyardClient } from '@switchyard/transport-ws/client';
-import { clientOf, startPair, type App } from './support.js';
+import { clientOf, exceptionsOf, startPair, type App } from './support.js';
 
 const redisUrl = await serviceUrl('redis');
 
@@ -86,10 +86,7 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
   it('a WsException fails the ack as refused in its words, and the client gets Nest\'s exception message', async () => {
     const [a] = apps as [App, App];
     const c = client(a);
-    const exceptions: unknown[] = [];
-    c.on('message', (m) => {
-      if (m.event === 'exception') exceptions.push(m.data);
-    });
+    const exceptions = exceptionsOf(c);
     await c.ready();
     const err = await c.request('refuse', { why: 'not today' }).then(
       () => undefined,
@@ -106,10 +103,7 @@ describe.skipIf(!redisUrl)('SwitchyardAdapter: two Nest applications on one Redi
   it('a guard\'s refusal fails the ack as refused (Nest\'s words); an unexpected error as internal, without its words', async () => {
     const [a] = apps as [App, App];
     const c = client(a);
-    const exceptions: unknown[] = [];
-    c.on('message', (m) => {
-      if (m.event === 'exception') exceptions.push(m.data);
-    });
+    const exceptions = exceptionsOf(c);
     await c.ready();
     await expect(c.request('guarded')).rejects.toMatchObject({ code: 'BACKEND_ERROR', serverCode: 'refused', serverMessage: 'Forbidden resource' });
     const boom = await c.request('boom').then(

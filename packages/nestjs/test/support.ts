@@ -44,3 +44,12 @@ export async function startPair(redisUrl: string): Promise<[App, App]> {
 export function clientOf(app: App, token?: string): SwitchyardClient {
   return createClient({ url: app.node.url, WebSocket, maxRedirects: 0, ...(token ? { token } : {}) });
 }
+
+/** The data of every `exception` message Nest's filter sends to `client`, in arrival order. */
+export function exceptionsOf(client: SwitchyardClient): unknown[] {
+  const seen: unknown[] = [];
+  client.on('message', (m) => {
+    if (m.event === 'exception') seen.push(m.data);
+  });
+  return seen;
+}
