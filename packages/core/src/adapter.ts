@@ -1,0 +1,37 @@
+/**
+ * `@switchyard/core/adapter`: what an author of a backend (a bus, registry, session store or
+ * history) or of a transport needs beyond the application API at `@switchyard/core`. An
+ * application never imports from here.
+ *
+ * - a bus: `BusRuntime` (or `createBusRuntime`) around a `BusDriver`; the runtime owns status,
+ *   the bounded ordered publish buffer, resubscription and close;
+ * - any backend: `parseConfig` for the options schema, `describeConnectFailure` and
+ *   `withoutCredentials` for connection errors, `withDeadline`, `noopObserver`, `randomId`;
+ * - a history backend or a transport reading history: `encodeHistoryRecord`/`decodeHistoryRecord`;
+ * - a transport: the bus topic names (`Topics`, `topicFor`, `historyStream`), the envelope
+ *   codec and `prepareDelivery` (the one way a deliver envelope is made), `TypedEmitter`;
+ * - the in-memory ports one by one (`MemoryBus`, ...) for tests that compose single ports.
+ *
+ * The port interfaces are here too (as types), as they are at the root.
+ */
+export type * from './ports/index.js';
+export { noopObserver } from './ports/observer.js';
+
+export { BusRuntime, createBusRuntime, type BusRuntimeOptions } from './bus/runtime.js';
+export type { BusDriver, BusDriverEvents, BusPart } from './bus/driver.js';
+export { describeConnectFailure, withoutCredentials, type ConnectFailureReason, type ConnectTarget, type ConnectWords } from './connect-error.js';
+export { parseConfig, type ConfigIssue, type ParseConfigOptions } from './config/parse.js';
+
+export { Topics, topicFor, historyStream } from './model/address.js';
+export { encodeHistoryRecord, decodeHistoryRecord, type HistoryRecord } from './model/history-record.js';
+export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
+export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
+
+export { MemoryBus, type MemoryBusOptions } from './memory/bus.js';
+export { MemoryHistory, type MemoryHistoryOptions } from './memory/history.js';
+export { MemoryRegistry } from './memory/registry.js';
+export { MemorySessionStore } from './memory/sessions.js';
+
+export { TypedEmitter } from './util/emitter.js';
+export { randomId } from './util/id.js';
+export { withDeadline } from './util/deadline.js';
