@@ -1,5 +1,5 @@
 import { SwitchyardError, isSwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
-import type { ErrorCode } from './protocol/frames.js';
+import type { ErrorCode } from './protocol/server-frames.js';
 
 /** The `source` of errors raised by this package. */
 export const SOURCE = 'ws';

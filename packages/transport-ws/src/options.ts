@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { parseConfig, type ClusterNodeApi, type HistoryStore, type Logger, type MessageBus, type PortSet } from '@switchyard/core';
 import { z } from 'zod';
+import { DEFAULT_PATH } from './protocol/version.js';
 import type { AuthContext, AuthResult } from './server/auth.js';
 
 /** Decides whether a connection may join (or publish to) a room. */
@@ -29,7 +30,7 @@ export const nodeOptionsSchema = z
     /** Listen address when no `server` is given. */
     host: z.string().min(1).default('127.0.0.1'),
     /** WebSocket path. */
-    path: z.string().regex(/^\/[^\s?#]*$/, 'path must start with / and hold no query').default('/ws'),
+    path: z.string().regex(/^\/[^\s?#]*$/, 'path must start with / and hold no query').default(DEFAULT_PATH),
     /** URL clients use to reach this node (redirects, /route); derived from the listening address when absent. */
     publicUrl: z.string().regex(/^wss?:\/\//, 'publicUrl must start with ws:// or wss://').optional(),
     /** Largest client frame in bytes (ws `maxPayload`); bigger frames close with 1009. */

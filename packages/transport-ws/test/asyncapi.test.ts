@@ -13,11 +13,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface, type Diagnostic, type MessageInterface } from '@asyncapi/parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode, FATAL_CLOSE_CODES, PROTOCOL_VERSION, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL } from '../src/client/close-codes.js';
-import { parseServerFrame, type ServerFrame } from '../src/client/frames.js';
 import { parseNodeOptions } from '../src/options.js';
-import * as wire from '../src/protocol/frames.js';
-import { closeCodeName } from '../src/server/close-codes.js';
+import * as wire from '../src/protocol/index.js';
+import { CloseCode, closeCodeName, FATAL_CLOSE_CODES, PROTOCOL_VERSION, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL, parseServerFrame, type ServerFrame } from '../src/protocol/index.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/asyncapi.yaml', import.meta.url));
 

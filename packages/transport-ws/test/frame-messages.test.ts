@@ -1,6 +1,6 @@
 /** What a node says about a bad field: the field's path once, then plain words. No services. */
 import { describe, expect, it } from 'vitest';
-import { parseClientFrame } from '../src/protocol/frames.js';
+import { parseClientFrame } from '../src/protocol/client-frames.js';
 
 describe('bad_frame messages name the field once', () => {
   it('a bad or reserved room name', () => {

@@ -1,8 +1,9 @@
 import { backoffDelay } from './backoff.js';
-import { CloseCode, FATAL_CLOSE_CODES, PROTOCOL_VERSION, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL } from './close-codes.js';
+import { CloseCode, FATAL_CLOSE_CODES, QUICK_RETRY_CLOSE_CODES } from '../protocol/close-codes.js';
 import { Emitter } from './emitter.js';
 import { clientError, type SwitchyardClientError } from './errors.js';
-import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from './frames.js';
+import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from '../protocol/server-frames.js';
+import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/version.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions, type WebSocketConstructor, type WebSocketLike } from './options.js';
 import type { AnyEvents, EventData, EventMap, EventName } from './events.js';
 import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHandle, type RoomHost } from './room.js';

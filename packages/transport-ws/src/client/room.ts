@@ -1,7 +1,7 @@
 import { Emitter } from './emitter.js';
 import type { SwitchyardClientError } from './errors.js';
 import type { AnyEvents, EventData, EventMap, EventName, EventOf } from './events.js';
-import type { GapFrame, MsgFrame, RoomPosition, RoomResult } from './frames.js';
+import type { GapFrame, MsgFrame, RoomPosition, RoomResult } from '../protocol/server-frames.js';
 
 /** A room subscription's state: `subscribing` (join sent or waiting for a connection), `subscribed`, `unsubscribed`. */
 export type RoomState = 'unsubscribed' | 'subscribing' | 'subscribed';

@@ -13,7 +13,7 @@ import {
   type PublishResult,
 } from '@switchyard/core';
 import { emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput } from '../options.js';
-import type { Priority } from '../protocol/frames.js';
+import type { Priority } from '../protocol/server-frames.js';
 import { addresses, Sender } from '../server/sender.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { NodeOptions } from '../options.js';
-import { encodeBatch, encodeGap, type GapReason, type Priority, type RoomState } from '../protocol/frames.js';
+import { encodeBatch, encodeGap, type GapReason, type Priority, type RoomState } from '../protocol/server-frames.js';
 import type { Batcher, Flushable } from './batcher.js';
-import { CloseCode, fitReason } from './close-codes.js';
+import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import type { TransportMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
 import type { PlainFrame, RoomFrame } from './room-frame.js';

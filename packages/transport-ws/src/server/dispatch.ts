@@ -2,8 +2,9 @@ import type { RawData } from 'ws';
 import { toRoom } from '@switchyard/core';
 import { toWireError } from '../errors.js';
 import { isMessageRefused, refusalText } from '../refused.js';
-import { encodeAck, encodeError, encodeNack, parseClientFrame, PONG, type ClientFrame, type ErrorCode, type MsgFrame, type PubFrame } from '../protocol/frames.js';
-import { CloseCode } from './close-codes.js';
+import { parseClientFrame, type ClientFrame, type ClientMsgFrame, type PubFrame } from '../protocol/client-frames.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { encodeAck, encodeError, encodeNack, PONG, type ErrorCode } from '../protocol/server-frames.js';
 import type { Connection } from './connection.js';
 import { allowedToJoin, handleHello } from './handshake.js';
 import { joinRoom, leaveRoom } from './membership.js';
@@ -116,7 +117,7 @@ async function publish(node: SwitchyardNode, conn: Connection, frame: PubFrame):
   }
 }
 
-async function message(conn: Connection, frame: MsgFrame): Promise<void> {
+async function message(conn: Connection, frame: ClientMsgFrame): Promise<void> {
   try {
     const { result } = await conn.dispatchMessage(frame.data ?? null, frame.event, frame.id !== undefined);
     if (frame.id !== undefined) reply(conn, frame.id, true, result);

@@ -1,4 +1,4 @@
-import { CloseCode } from './close-codes.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import type { Connection } from './connection.js';
 import { redirect } from './handshake.js';
 import type { SwitchyardNode } from './node.js';

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { randomId, type SessionRecord } from '@switchyard/core';
-import { encodeError, encodeRedirect, encodeWelcome, roomName, WIRE_VERSION, type HelloFrame, type RoomState } from '../protocol/frames.js';
-import { CloseCode, fitReason } from './close-codes.js';
+import { roomName, type HelloFrame } from '../protocol/client-frames.js';
+import { CloseCode, fitReason } from '../protocol/close-codes.js';
+import { encodeError, encodeRedirect, encodeWelcome, type RoomState } from '../protocol/server-frames.js';
+import { WIRE_VERSION } from '../protocol/version.js';
 import type { Connection } from './connection.js';
 import { joinRoom, type Joined } from './membership.js';
 import type { SwitchyardNode } from './node.js';

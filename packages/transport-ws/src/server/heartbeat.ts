@@ -1,5 +1,5 @@
-import { PING } from '../protocol/frames.js';
-import { CloseCode } from './close-codes.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { PING } from '../protocol/server-frames.js';
 import type { SwitchyardNode } from './node.js';
 
 /**

@@ -16,7 +16,8 @@ import {
 } from '@switchyard/core';
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
-import { encodeGap, encodeMsg, SUBPROTOCOL, type Priority, type RoomState, type WireMessage } from '../protocol/frames.js';
+import { encodeGap, encodeMsg, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
+import { SUBPROTOCOL } from '../protocol/version.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
 import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
@@ -31,7 +32,7 @@ import { TransportMetrics } from './metrics.js';
 import { IpLimiter } from './rate-limit.js';
 import { LocalIndex } from './rooms.js';
 import { addresses, nodeOfConnection, Sender } from './sender.js';
-import { CloseCode, fitReason } from './close-codes.js';
+import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { handleUpgrade } from './upgrade.js';
 import { joinRoom, leaveRoom } from './membership.js';
 import { closeSession } from './handshake.js';

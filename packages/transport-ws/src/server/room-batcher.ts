@@ -1,4 +1,4 @@
-import { encodeBatch } from '../protocol/frames.js';
+import { encodeBatch } from '../protocol/server-frames.js';
 import type { Connection, RoomGapNotice } from './connection.js';
 import { RoomFrame, type PlainFrame } from './room-frame.js';
 import type { SharedFrame } from './send-queue.js';

@@ -1,4 +1,4 @@
-import { encodeMsg, type Priority, type WireMessage } from '../protocol/frames.js';
+import { encodeMsg, type Priority, type WireMessage } from '../protocol/server-frames.js';
 
 /**
  * One message of a room with history on its way to this node's sockets: encoded once and the

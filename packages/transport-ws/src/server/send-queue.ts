@@ -1,4 +1,4 @@
-import type { Priority } from '../protocol/frames.js';
+import type { Priority } from '../protocol/server-frames.js';
 
 /**
  * An encoded frame shared by every socket it goes to (a room's batch, serialised once): the

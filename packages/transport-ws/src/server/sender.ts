@@ -2,7 +2,7 @@ import { toAll, toConnection, toNode, toRoom, toUser, type Address, type Cluster
 
 /** What a Sender publishes through: a cluster node, or a publish-only emitter. */
 export type Publisher = Pick<ClusterNodeApi, 'publish'>;
-import type { Priority, WireMessage } from '../protocol/frames.js';
+import type { Priority, WireMessage } from '../protocol/server-frames.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 
 export interface SendOptions {

@@ -1,10 +1,8 @@
+/**
+ * The frames a client sends, as a node reads them: zod schemas and `parseClientFrame`. The
+ * node's side only (zod); the SDK writes these frames and never imports this file.
+ */
 import { z } from 'zod';
-
-import { PROTOCOL_VERSION, SUBPROTOCOL } from '../client/close-codes.js';
-
-/** Wire protocol version this build speaks (shared with the SDK). */
-export const WIRE_VERSION = PROTOCOL_VERSION;
-export { SUBPROTOCOL };
 
 /** Names a room may not have: they collide with JavaScript object internals in clients. */
 export const RESERVED_ROOM_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -45,13 +43,13 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 export type HelloFrame = z.infer<typeof helloFrame>;
 export type JoinFrame = z.infer<typeof joinFrame>;
 export type PubFrame = z.infer<typeof pubFrame>;
-export type MsgFrame = z.infer<typeof msgFrame>;
+/** A client's `msg` (to the node's `message` handler); a node's `msg` to a client is `MsgFrame`. */
+export type ClientMsgFrame = z.infer<typeof msgFrame>;
 
 const KNOWN = new Set(['hello', 'join', 'leave', 'pub', 'msg', 'ping', 'pong']);
 
-export type ErrorCode = 'bad_frame' | 'unknown_type' | 'too_large' | 'rate_limited' | 'forbidden' | 'not_in_room' | 'unsupported_version' | 'unavailable' | 'refused' | 'internal';
-
-export type ParseResult =
+/** The outcome of reading one WebSocket text frame from a client. */
+export type ParsedClientFrame =
   | { ok: true; frame: ClientFrame }
   | { ok: false; code: 'bad_frame' | 'unknown_type'; reason: 'bad_json' | 'unknown_type' | 'bad_fields' | 'too_deep'; message: string; id?: number };
 
@@ -76,7 +74,7 @@ export function nestedDeeperThan(text: string, max: number): boolean {
 }
 
 /** Parse and validate one text frame from a client. Never throws. */
-export function parseClientFrame(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParseResult {
+export function parseClientFrame(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParsedClientFrame {
   // A frame nested thousands deep parses, but re-encoding it (publish, history) overflows the stack.
   if (nestedDeeperThan(text, maxDepth)) return { ok: false, code: 'bad_frame', reason: 'too_deep', message: `frame nests deeper than ${maxDepth} levels` };
   let raw: unknown;
@@ -115,88 +113,3 @@ function ownEntries(raw: Record<string, unknown>, parsed: Record<string, z.infer
   }
   return out;
 }
-
-/** Room entry of `welcome` and of a `join` ack. */
-export interface RoomState {
-  room?: string;
-  offset: number;
-  epoch?: string;
-  history: boolean;
-  recovered: boolean;
-  gap: boolean;
-  /** With `gap`, when the resume offset was refused: `ahead` (beyond the room's head; `offset` is the head). */
-  reason?: GapReason;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** What a delivered message carries between nodes (the envelope's `data`), and what history stores. */
-export interface WireMessage {
-  event?: string;
-  data: unknown;
-  /** Publishing connection, for client publishes. */
-  from?: string;
-  /** Send-queue priority on the receiving sockets. */
-  p?: Priority;
-}
-
-export type Priority = 'high' | 'normal' | 'low';
-
-// ---------------------------------------------------------------- server frame encoders
-
-/**
- * Encode a `msg` frame once; the same string goes to every target socket. `prev` (the offset
- * before this one in the room's stream) is written as `po` only when it is not `offset - 1`.
- */
-export function encodeMsg(m: WireMessage, room?: string, offset?: number, epoch?: string, prev?: number): string {
-  return JSON.stringify({
-    t: 'msg',
-    ...(m.event !== undefined ? { event: m.event } : {}),
-    data: m.data === undefined ? null : m.data,
-    ...(room !== undefined ? { room } : {}),
-    ...(offset !== undefined ? { o: offset } : {}),
-    ...(epoch !== undefined ? { e: epoch } : {}),
-    ...(offset !== undefined && prev !== undefined && prev !== offset - 1 ? { po: prev } : {}),
-    ...(m.from !== undefined ? { from: m.from } : {}),
-  });
-}
-
-/** Why a client is told that messages are gone. */
-export type GapReason = 'trimmed' | 'epoch' | 'unavailable' | 'malformed' | 'max_replay' | 'ahead' | 'lost';
-
-/**
- * A `gap` frame: the room's messages with offsets in (`from`, `to`] of epoch `e` will never be
- * delivered (`to` absent: everything after `from` in that epoch). For a room without history
- * (`lost`) it carries no offsets: at least one message was lost.
- */
-export function encodeGap(room: string, reason: GapReason, at?: { epoch: string | undefined; from: number; to?: number | undefined }): string {
-  return JSON.stringify({
-    t: 'gap',
-    room,
-    reason,
-    ...(at?.epoch !== undefined ? { e: at.epoch } : {}),
-    ...(at ? { from: at.from } : {}),
-    ...(at?.to !== undefined ? { to: at.to } : {}),
-  });
-}
-
-/** Join already-encoded `msg` frames into one `batch` frame without re-encoding them. */
-export const encodeBatch = (frames: readonly string[]): string => `{"t":"batch","m":[${frames.join(',')}]}`;
-
-export const encodeAck = (id: number, result?: unknown): string => JSON.stringify(result === undefined ? { t: 'ack', id, ok: true } : { t: 'ack', id, ok: true, result });
-export const encodeNack = (id: number, code: ErrorCode, message: string): string => JSON.stringify({ t: 'ack', id, ok: false, error: { code, message } });
-export const encodeError = (code: ErrorCode, message: string, id?: number): string => JSON.stringify(id === undefined ? { t: 'error', code, message } : { t: 'error', code, message, id });
-export const encodeRedirect = (url: string, reason: 'affinity' | 'balancer' | 'rebalance' | 'draining'): string => JSON.stringify({ t: 'redirect', url, reason });
-export const PING = '{"t":"ping"}';
-export const PONG = '{"t":"pong"}';
-
-export interface WelcomeFields {
-  session: string;
-  conn: string;
-  node: string;
-  user?: string | undefined;
-  resumed: boolean;
-  heartbeatMs: number;
-  maxPayload: number;
-  rooms: Record<string, RoomState>;
-}
-export const encodeWelcome = (w: WelcomeFields): string => JSON.stringify({ t: 'welcome', v: WIRE_VERSION, ...w });
