@@ -2,7 +2,8 @@
  * A tour of the cluster runtime in one process: three nodes on the in-memory backend place
  * clients, route a room message, lose a node and fail its sessions over. Prints what happens.
  */
-import { MemoryHub, Topics, createCluster, type ClusterNode } from '@switchyard/core';
+import { MemoryHub, createCluster, type ClusterNode } from '@switchyard/core';
+import { Topics } from '@switchyard/core/adapter';
 
 const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 23)}  ${msg}`);
 

@@ -1,4 +1,5 @@
-import { randomId, type BusDriverEvents, type Logger } from '@switchyard/core';
+import { randomId, type BusDriverEvents } from '@switchyard/core/adapter';
+import type { Logger } from '@switchyard/core';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPIC_HEADER } from './bus-outbox.js';
 import { withTimeout } from './client.js';

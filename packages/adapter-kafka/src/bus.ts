@@ -1,4 +1,5 @@
-import { BusRuntime, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
+import { BusRuntime, type BusDriver, type BusDriverEvents } from '@switchyard/core/adapter';
+import type { BusCapabilities, Logger, SwitchyardError } from '@switchyard/core';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { BusInbox } from './bus-inbox.js';
 import { BusOutbox } from './bus-outbox.js';

@@ -1,4 +1,4 @@
-import { randomId } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { withTimeout } from './client.js';
 import { kafkaError } from './errors.js';

@@ -1,14 +1,5 @@
-import {
-  noopObserver,
-  type AdapterObserver,
-  type HistoryCapabilities,
-  type HistoryEntry,
-  type HistoryPosition,
-  type HistoryReadOptions,
-  type HistoryReadResult,
-  type HistoryStore,
-  type Logger,
-} from '@switchyard/core';
+import { noopObserver } from '@switchyard/core/adapter';
+import type { AdapterObserver, HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore, Logger } from '@switchyard/core';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { connectFailure, ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
 import { SOURCE, closedError, kafkaError, mapKafkaError, protocolType } from './errors.js';

@@ -1,4 +1,5 @@
-import { BusRuntime, childLogger, noopLogger, type AdapterEvent, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
+import { BusRuntime, type BusDriver, type BusDriverEvents } from '@switchyard/core/adapter';
+import { childLogger, noopLogger, type AdapterEvent, type BusCapabilities, type Logger, type SwitchyardError } from '@switchyard/core';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { countStat, emptyBusStats, type NatsBusStats } from './bus-stats.js';
 import { NatsConnector } from './connection.js';

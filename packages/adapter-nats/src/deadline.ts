@@ -1,4 +1,4 @@
-import { withDeadline as deadline } from '@switchyard/core';
+import { withDeadline as deadline } from '@switchyard/core/adapter';
 import { natsError } from './errors.js';
 
 /** Settle with `work`, or reject with TIMEOUT (source nats) once `ms` pass without an answer, after calling `onTimeout` (e.g. to stop an iterator). */

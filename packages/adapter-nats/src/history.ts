@@ -1,5 +1,5 @@
 import type { HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore } from '@switchyard/core';
-import { randomId } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 import { headers, nanos } from '@nats-io/transport-node';
 import { DeliverPolicy, DiscardPolicy, RetentionPolicy, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchyard/core';
-import { parseConfig } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { SOURCE } from './errors.js';

@@ -1,5 +1,6 @@
 import type { AdapterEvent, AdapterObserver, Logger } from '@switchyard/core';
-import { childLogger, noopLogger, noopObserver, type SwitchyardError } from '@switchyard/core';
+import { childLogger, noopLogger, type SwitchyardError } from '@switchyard/core';
+import { noopObserver } from '@switchyard/core/adapter';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsConnector } from './connection.js';
 import { SOURCE, closedError, mapNatsError, notConnectedError } from './errors.js';

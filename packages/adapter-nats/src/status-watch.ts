@@ -1,4 +1,5 @@
-import type { BusDriverEvents, Logger } from '@switchyard/core';
+import type { BusDriverEvents } from '@switchyard/core/adapter';
+import type { Logger } from '@switchyard/core';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
 import { natsError } from './errors.js';
 

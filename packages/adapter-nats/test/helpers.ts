@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { randomId } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 
 /** A short id unique to one test file run, safe in subjects, stream and bucket names. */
 export const runId = (): string => randomId(4).replace(/[^A-Za-z0-9]/g, 'x');

@@ -1,4 +1,5 @@
-import { childLogger, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
+import { childLogger, noopLogger, type AdapterObserver, type Logger } from '@switchyard/core';
+import { noopObserver } from '@switchyard/core/adapter';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { SOURCE, closedError, mapRedisError, redisError } from './errors.js';

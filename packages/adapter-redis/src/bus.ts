@@ -1,4 +1,5 @@
-import { BusRuntime, childLogger, noopLogger, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
+import { BusRuntime, type BusDriver, type BusDriverEvents } from '@switchyard/core/adapter';
+import { childLogger, noopLogger, type BusCapabilities, type Logger, type SwitchyardError } from '@switchyard/core';
 import type { Cluster, Redis } from 'ioredis';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
 import { withDeadline } from './deadline.js';

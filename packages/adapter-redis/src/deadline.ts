@@ -1,4 +1,4 @@
-import { withDeadline as deadline } from '@switchyard/core';
+import { withDeadline as deadline } from '@switchyard/core/adapter';
 import { redisError } from './errors.js';
 
 /** Settle with `work`, or reject with TIMEOUT (source redis) once `ms` pass without an answer. */

@@ -1,4 +1,5 @@
-import { randomId, type HistoryCapabilities, type HistoryEntry, type HistoryPosition, type HistoryReadOptions, type HistoryReadResult, type HistoryStore } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
+import type { HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore } from '@switchyard/core';
 import { RedisPort } from './base.js';
 import { redisError } from './errors.js';
 import { KeySpace } from './keys.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchyard/core';
-import { parseConfig } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 

@@ -6,7 +6,8 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createCluster, historyStream, type ClusterNode, type DeliverEnvelope } from '@switchyard/core';
+import { createCluster, type ClusterNode, type DeliverEnvelope } from '@switchyard/core';
+import { historyStream } from '@switchyard/core/adapter';
 import { Closer, serviceUrl, unique, waitFor } from '@switchyard/core/testing';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';

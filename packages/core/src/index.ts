@@ -1,31 +1,31 @@
 import 'reflect-metadata';
 
+/**
+ * `@switchyard/core`: the application API. One factory (`createCluster`), its options and the
+ * node it returns, the error class, the model types and address helpers, the strategies, the
+ * in-memory backend and the loggers. What a backend or transport author needs besides is in
+ * `@switchyard/core/adapter`; the contract suites are in `@switchyard/core/testing`.
+ */
 export * from './errors.js';
-export * from './model/node.js';
-export * from './model/session.js';
-export * from './model/address.js';
-export * from './model/envelope.js';
-export { encodeHistoryRecord, decodeHistoryRecord, type HistoryRecord } from './model/history-record.js';
+export type { NodeState, NodeLoad, NodeInfo } from './model/node.js';
+export type * from './model/session.js';
+export { toAll, toRoom, toUser, toConnection, toNode, type Address } from './model/address.js';
+export type { Envelope, EnvelopeType, EnvelopeInput, DeliverEnvelope, FailoverEnvelope, ControlEnvelope, QueryEnvelope, ReplyEnvelope } from './model/envelope.js';
 export type { RoomGap, RoomGapReason } from './delivery/ordered-rooms.js';
 export type { FenceReason } from './cluster/liveness.js';
-export type * from './ports/index.js';
-export { noopObserver } from './ports/observer.js';
+export type * from './ports/lifecycle.js';
+export type * from './ports/bus.js';
+export type * from './ports/history.js';
+export type * from './ports/registry.js';
+export type * from './ports/sessions.js';
+export type { AdapterEvent, AdapterObserver, Instrumentable } from './ports/observer.js';
 export { noopLogger, childLogger, consoleLogger, type Logger, type LogLevel, type ConsoleLoggerOptions } from './logger.js';
-export * from './memory/index.js';
-export { BusRuntime, createBusRuntime, type BusRuntimeOptions } from './bus/runtime.js';
-export type { BusDriver, BusDriverEvents, BusPart } from './bus/driver.js';
-export { describeConnectFailure, withoutCredentials, type ConnectFailureReason, type ConnectTarget, type ConnectWords } from './connect-error.js';
-export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
-export { ClusterNode, COORDINATOR_LEASE, type ClusterNodeDeps } from './cluster/cluster-node.js';
-export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
+export { MemoryHub } from './memory/hub.js';
+export type { ClusterNode } from './cluster/cluster-node.js';
 export type * from './cluster/types.js';
-export { ScalingAdvisor } from './cluster/scaling-advisor.js';
-export { planRebalance } from './cluster/rebalance.js';
-export { LoadSampler } from './cluster/load-sampler.js';
+export type { ClusterMetrics } from './metrics/cluster-metrics.js';
 export { createCluster, type CreateClusterOptions, type PortSet } from './create-cluster.js';
-export { clusterConfigSchema, livenessTimes, type ClusterConfig, type ClusterConfigInput } from './config/schema.js';
-export { parseConfig, type ConfigIssue, type ParseConfigOptions } from './config/parse.js';
-export { ClusterMetrics } from './metrics/cluster-metrics.js';
+export type { ClusterConfig, ClusterConfigInput } from './config/schema.js';
 export { Tokens } from './tokens.js';
 export type * from './strategy/types.js';
 export { StrategyRegistry } from './strategy/registry.js';
@@ -43,7 +43,3 @@ export { RegionAffinity, type RegionAffinityOptions } from './affinity/region.js
 export { ImmediateFailover } from './failover/immediate.js';
 export { GracefulFailover, type GracefulFailoverOptions } from './failover/graceful.js';
 export { DelayedFailover, type DelayedFailoverOptions } from './failover/delayed.js';
-export { TypedEmitter } from './util/emitter.js';
-export { randomId } from './util/id.js';
-export { withDeadline } from './util/deadline.js';
-export { rendezvous } from './util/hash.js';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryHub, ScalingAdvisor, clusterConfigSchema, createCluster, emptyLoad, parseConfig, planRebalance } from '../src/index.js';
+import { MemoryHub, createCluster } from '../src/index.js';
+import { ScalingAdvisor } from '../src/cluster/scaling-advisor.js';
+import { clusterConfigSchema } from '../src/config/schema.js';
+import { emptyLoad } from '../src/model/node.js';
+import { parseConfig } from '../src/adapter.js';
+import { planRebalance } from '../src/cluster/rebalance.js';
 import { makeNode, waitFor } from '../src/testing/index.js';
 
 const nodesAt = (fill: number[], capacity = 100) =>

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdaptiveBalancer,
-  ConsistentHashBalancer,
-  LeastConnectionsBalancer,
-  RandomBalancer,
-  RoundRobinBalancer,
-  WeightedBalancer,
-  emptyLoad,
-  type NodeInfo,
-} from '../src/index.js';
+import { AdaptiveBalancer, ConsistentHashBalancer, LeastConnectionsBalancer, RandomBalancer, RoundRobinBalancer, WeightedBalancer, type NodeInfo } from '../src/index.js';
+import { emptyLoad } from '../src/model/node.js';
 import { makeNode } from '../src/testing/index.js';
 
 /** A deterministic PRNG (mulberry32) so property runs are reproducible. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryHub, clusterConfigSchema, createCluster, isSwitchyardError, parseConfig } from '../src/index.js';
+import { MemoryHub, createCluster, isSwitchyardError } from '../src/index.js';
+import { clusterConfigSchema } from '../src/config/schema.js';
+import { parseConfig } from '../src/adapter.js';
 
 function configError(input: unknown): { message: string; issues: Array<{ path: string; message: string }> } {
   try {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { describeConnectFailure, isSwitchyardError, type ConnectWords } from '../src/index.js';
+import { describeConnectFailure, type ConnectWords } from '../src/adapter.js';
+import { isSwitchyardError } from '../src/index.js';
 
 const words: ConnectWords = {
   backend: 'Demo',

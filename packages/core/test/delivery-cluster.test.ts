@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, EnvelopeCodec, MemoryBus, MemoryHub, Topics, type ClusterNode, type DeliverEnvelope, type MessageBus } from '../src/index.js';
+import { createCluster, MemoryHub, type ClusterNode, type DeliverEnvelope, type MessageBus } from '../src/index.js';
+import { EnvelopeCodec, MemoryBus, Topics } from '../src/adapter.js';
 import { jitteryBus, waitFor } from '../src/testing/index.js';
 
 const KEY = 'a-very-secret-cluster-key';

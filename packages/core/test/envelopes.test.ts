@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EnvelopeCodec, MemoryBus, MemoryHub, PROTOCOL_VERSION, Topics, createCluster, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { EnvelopeCodec, MemoryBus, Topics } from '../src/adapter.js';
+import { MemoryHub, createCluster, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { PROTOCOL_VERSION } from '../src/model/envelope.js';
 import { waitFor } from '../src/testing/index.js';
 
 const KEY = 'a-very-secret-cluster-key';

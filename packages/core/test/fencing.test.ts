@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, EnvelopeCodec, MemoryBus, MemoryHub, Topics, type ClusterNode, type FailoverEnvelope } from '../src/index.js';
+import { createCluster, MemoryHub, type ClusterNode, type FailoverEnvelope } from '../src/index.js';
+import { EnvelopeCodec, MemoryBus, Topics } from '../src/adapter.js';
 import { flakyRegistry, waitFor } from '../src/testing/index.js';
 
 const nodes: ClusterNode[] = [];

@@ -1,4 +1,5 @@
-import { MemoryBus, MemoryHistory, MemoryHub, MemoryRegistry, MemorySessionStore } from '../src/index.js';
+import { MemoryBus, MemoryHistory, MemoryRegistry, MemorySessionStore } from '../src/adapter.js';
+import { MemoryHub } from '../src/index.js';
 import { busContract, historyContract, registryContract, sessionContract } from '../src/testing/index.js';
 
 const hub = new MemoryHub();

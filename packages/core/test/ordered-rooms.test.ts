@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeHistoryRecord, MemoryHistory, MemoryHub, noopLogger, PROTOCOL_VERSION, type DeliverEnvelope, type RoomGap } from '../src/index.js';
+import { encodeHistoryRecord, MemoryHistory } from '../src/adapter.js';
+import { MemoryHub, noopLogger, type DeliverEnvelope, type RoomGap } from '../src/index.js';
+import { PROTOCOL_VERSION } from '../src/model/envelope.js';
 import { OrderedRooms, type OrderingOptions } from '../src/delivery/ordered-rooms.js';
 import { waitFor } from '../src/testing/index.js';
 

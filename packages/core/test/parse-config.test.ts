@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isSwitchyardError, parseConfig, type ConfigIssue } from '../src/index.js';
+import { isSwitchyardError } from '../src/index.js';
+import { parseConfig, type ConfigIssue } from '../src/adapter.js';
 
 /** An adapter-like schema: flat options, a nested group, a refinement across two options. */
 const schema = z

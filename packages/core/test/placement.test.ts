@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryHub, RegionAffinity, HashAffinity, createCluster, emptyLoad, type ClusterNode } from '../src/index.js';
+import { MemoryHub, RegionAffinity, HashAffinity, createCluster, type ClusterNode } from '../src/index.js';
+import { emptyLoad } from '../src/model/node.js';
 import { makeNode, makeSession, waitFor } from '../src/testing/index.js';
 
 const started: ClusterNode[] = [];

@@ -2,7 +2,7 @@ import { compareOptionsTable, optionsTableContract, readOptionsTable } from '@sw
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { clusterConfigSchema } from '../src/index.js';
+import { clusterConfigSchema } from '../src/config/schema.js';
 
 // createCluster's own options (ports, logger, container hook) are not cluster configuration: they are the OWN_KEYS of create-cluster.ts.
 const source = readFileSync(new URL('../src/create-cluster.ts', import.meta.url), 'utf8');

@@ -4,7 +4,9 @@
  * the node timeout), one that does not answer a ping, or one just declared dead.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryHub, createCluster, emptyLoad, planRebalance, type NodeInfo, type RebalanceAdvice } from '../src/index.js';
+import { MemoryHub, createCluster, type NodeInfo, type RebalanceAdvice } from '../src/index.js';
+import { emptyLoad } from '../src/model/node.js';
+import { planRebalance } from '../src/cluster/rebalance.js';
 import { makeNode, waitFor } from '../src/testing/index.js';
 
 const node = (id: string, connections: number, patch: Partial<NodeInfo> = {}) => makeNode(id, { capacity: 100, load: { ...emptyLoad(), connections }, ...patch });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryHub, Topics, createCluster, decodeHistoryRecord, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { MemoryHub, createCluster, type ClusterNode, type DeliverEnvelope } from '../src/index.js';
+import { Topics, decodeHistoryRecord } from '../src/adapter.js';
 import { waitFor } from '../src/testing/index.js';
 
 const nodes: ClusterNode[] = [];

@@ -7,7 +7,8 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, EnvelopeCodec, historyStream, MemoryBus, MemoryHub, Topics, type ClusterNode, type DeliverEnvelope, type Logger } from '../src/index.js';
+import { createCluster, MemoryHub, type ClusterNode, type DeliverEnvelope, type Logger } from '../src/index.js';
+import { EnvelopeCodec, historyStream, MemoryBus, Topics } from '../src/adapter.js';
 import { startTracing } from '../src/observability/tracing.js';
 import { Closer, rejectsWithCode, waitFor } from '../src/testing/index.js';
 

@@ -1,5 +1,5 @@
 import type { LogLevel } from 'fastify';
-import { parseConfig } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
 import { nodeOptionsSchema, type NodeOptionsInput } from '@switchyard/transport-ws';
 import { z } from 'zod';
 import { SOURCE } from './errors.js';

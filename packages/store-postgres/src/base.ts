@@ -1,4 +1,5 @@
-import { childLogger, noopObserver, type AdapterEvent, type AdapterObserver, type Logger } from '@switchyard/core';
+import { childLogger, type AdapterEvent, type AdapterObserver, type Logger } from '@switchyard/core';
+import { noopObserver } from '@switchyard/core/adapter';
 import { PgConnection } from './connection.js';
 import { SOURCE, closedError, mapPgError, notConnectedError } from './errors.js';
 import { parseOptions, type PostgresAdapterOptions } from './options.js';

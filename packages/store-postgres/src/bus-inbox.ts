@@ -1,4 +1,5 @@
-import type { BusDriverEvents, Logger } from '@switchyard/core';
+import type { BusDriverEvents } from '@switchyard/core/adapter';
+import type { Logger } from '@switchyard/core';
 import type { PgConnection } from './connection.js';
 
 interface Incoming {

@@ -1,4 +1,5 @@
-import { BusRuntime, childLogger, type AdapterObserver, type BusCapabilities, type BusDriver, type BusDriverEvents, type Logger, type SwitchyardError } from '@switchyard/core';
+import { BusRuntime, type BusDriver, type BusDriverEvents } from '@switchyard/core/adapter';
+import { childLogger, type AdapterObserver, type BusCapabilities, type Logger, type SwitchyardError } from '@switchyard/core';
 import { BusInbox } from './bus-inbox.js';
 import { BusOutbox, OFFLINE } from './bus-outbox.js';
 import { PgConnection } from './connection.js';

@@ -1,4 +1,5 @@
-import { SwitchyardError, childLogger, isSwitchyardError, noopLogger, noopObserver, type AdapterObserver, type Logger } from '@switchyard/core';
+import { SwitchyardError, childLogger, isSwitchyardError, noopLogger, type AdapterObserver, type Logger } from '@switchyard/core';
+import { noopObserver } from '@switchyard/core/adapter';
 import pg from 'pg';
 import { withDeadline } from './deadline.js';
 import { SOURCE, connectError, isConnectionError, isTimeoutError, mapPgError, type ConnectTarget } from './errors.js';

@@ -1,6 +1,7 @@
-import { SwitchyardError, describeConnectFailure, isSwitchyardError, type ConnectTarget, type ConnectWords, type SwitchyardErrorCode } from '@switchyard/core';
+import { SwitchyardError, isSwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
+import { describeConnectFailure, type ConnectTarget, type ConnectWords } from '@switchyard/core/adapter';
 
-export { withoutCredentials, type ConnectFailureReason, type ConnectTarget } from '@switchyard/core';
+export { withoutCredentials, type ConnectFailureReason, type ConnectTarget } from '@switchyard/core/adapter';
 
 export const SOURCE = 'postgres';
 

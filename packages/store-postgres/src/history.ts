@@ -1,6 +1,5 @@
 import {
   SwitchyardError,
-  randomId,
   type HistoryCapabilities,
   type HistoryEntry,
   type HistoryPosition,
@@ -8,6 +7,7 @@ import {
   type HistoryReadResult,
   type HistoryStore,
 } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 import { PgPort } from './base.js';
 import type { PgConnection } from './connection.js';
 import { SOURCE } from './errors.js';

@@ -1,4 +1,5 @@
-import { SwitchyardError, noopLogger, parseConfig, type Logger } from '@switchyard/core';
+import { SwitchyardError, noopLogger, type Logger } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
 import type pg from 'pg';
 import { z } from 'zod';
 import { SOURCE, mapPgError } from './errors.js';

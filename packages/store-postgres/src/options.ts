@@ -1,4 +1,5 @@
-import { parseConfig, type Logger } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
+import type { Logger } from '@switchyard/core';
 import type pg from 'pg';
 import { z } from 'zod';
 

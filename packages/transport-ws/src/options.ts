@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { parseConfig, type ClusterNodeApi, type HistoryStore, type Logger, type MessageBus, type PortSet } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
+import type { ClusterNodeApi, HistoryStore, Logger, MessageBus, PortSet } from '@switchyard/core';
 import { z } from 'zod';
 import { DEFAULT_PATH } from './protocol/version.js';
 import type { AuthContext, AuthResult } from './server/auth.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, MemoryBus, MemoryHistory, MemoryHub, type MessageBus } from '@switchyard/core';
+import { createCluster, MemoryHub, type MessageBus } from '@switchyard/core';
+import { MemoryBus, MemoryHistory } from '@switchyard/core/adapter';
 import { deafBus, jitteryBus, waitFor } from '@switchyard/core/testing';
 import WebSocket from 'ws';
 import { createNode, type SwitchyardNode } from '../src/index.js';

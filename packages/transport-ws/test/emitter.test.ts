@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCluster, MemoryBus, MemoryHistory, MemoryHub } from '@switchyard/core';
+import { createCluster, MemoryHub } from '@switchyard/core';
+import { MemoryBus, MemoryHistory } from '@switchyard/core/adapter';
 import { waitFor } from '@switchyard/core/testing';
 import { createEmitter, type Emitter } from '@switchyard/transport-ws/emitter';
 import { createEmitter as fromMain, createNode, type SwitchyardNode } from '../src/index.js';

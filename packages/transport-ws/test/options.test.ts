@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createCluster, MemoryBus } from '@switchyard/core';
+import { createCluster } from '@switchyard/core';
+import { MemoryBus } from '@switchyard/core/adapter';
 import WebSocket from 'ws';
 import { createEmitter, createNode } from '../src/index.js';
 import { createClient } from '../src/client/index.js';
@@ -17,7 +18,8 @@ describe('unknown options', () => {
 
 describe('a node from an adapter alone', () => {
   it('makes its own cluster node (random id, the URL it listens on) and stops it on close', async () => {
-    const { MemoryHub, MemoryBus, MemoryRegistry, MemorySessionStore, MemoryHistory } = await import('@switchyard/core');
+    const { MemoryHub } = await import('@switchyard/core');
+    const { MemoryBus, MemoryRegistry, MemorySessionStore, MemoryHistory } = await import('@switchyard/core/adapter');
     const hub = new MemoryHub();
     const adapter = () => ({ bus: new MemoryBus({ hub }), registry: new MemoryRegistry({ hub }), sessions: new MemorySessionStore({ hub }), history: new MemoryHistory({ hub }) });
     const [a, b] = [createNode({ adapter: adapter(), port: 0, rooms: { history: true } }), createNode({ adapter: adapter(), port: 0 })];

@@ -1,4 +1,4 @@
-import { randomId } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 import { DeliveryChecker, type DeliveryReport } from '@switchyard/core/testing';
 import { Child } from '../proc/rpc.js';
 import { prepareBackend } from '../services/backend.js';

@@ -1,4 +1,4 @@
-import { randomId } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
 import { serviceUrl, TcpProxy } from '@switchyard/core/testing';
 import { names } from '../node/ports.js';
 import type { Bus, Fault, NodeBackend } from '../types.js';

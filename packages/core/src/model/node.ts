@@ -1,8 +1,6 @@
 /** Lifecycle of a node as the cluster sees it. */
 export type NodeState = 'starting' | 'ready' | 'draining' | 'dead';
 
-export const NODE_STATES: readonly NodeState[] = ['starting', 'ready', 'draining', 'dead'];
-
 /** What a node reports about itself on every heartbeat. */
 export interface NodeLoad {
   /** Open client connections on the node. */

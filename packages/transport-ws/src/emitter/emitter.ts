@@ -1,17 +1,5 @@
-import {
-  childLogger,
-  EnvelopeCodec,
-  noopLogger,
-  parseConfig,
-  prepareDelivery,
-  randomId,
-  SwitchyardError,
-  topicFor,
-  type Address,
-  type Logger,
-  type PublishOptions,
-  type PublishResult,
-} from '@switchyard/core';
+import { childLogger, noopLogger, SwitchyardError, type Address, type Logger, type PublishOptions, type PublishResult } from '@switchyard/core';
+import { EnvelopeCodec, parseConfig, prepareDelivery, randomId, topicFor } from '@switchyard/core/adapter';
 import { emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput } from '../options.js';
 import type { Priority } from '../protocol/server-frames.js';
 import { addresses, Sender } from '../server/sender.js';

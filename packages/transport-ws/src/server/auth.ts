@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseConfig } from '@switchyard/core';
+import { parseConfig } from '@switchyard/core/adapter';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { jwtOptionsSchema, type AuthenticateHook, type JwtOptionsInput } from '../options.js';
 

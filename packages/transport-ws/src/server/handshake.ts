@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { randomId, type SessionRecord } from '@switchyard/core';
+import { randomId } from '@switchyard/core/adapter';
+import type { SessionRecord } from '@switchyard/core';
 import { roomName, type HelloFrame } from '../protocol/client-frames.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { encodeError, encodeRedirect, encodeWelcome, type RoomState } from '../protocol/server-frames.js';

@@ -1,4 +1,5 @@
-import { decodeHistoryRecord, type HistoryEntry } from '@switchyard/core';
+import { decodeHistoryRecord } from '@switchyard/core/adapter';
+import type { HistoryEntry } from '@switchyard/core';
 import { encodeBatch, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
 import type { SharedFrame } from './send-queue.js';
 import type { Connection, RoomCursorState, RoomGapNotice } from './connection.js';

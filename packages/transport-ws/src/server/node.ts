@@ -3,10 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   childLogger,
   createCluster,
-  historyStream,
   noopLogger,
-  randomId,
-  TypedEmitter,
   type ClusterNodeApi,
   type ControlEnvelope,
   type DeliverEnvelope,
@@ -14,6 +11,7 @@ import {
   type Logger,
   type RoomGap,
 } from '@switchyard/core';
+import { historyStream, randomId, TypedEmitter } from '@switchyard/core/adapter';
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
 import { encodeGap, encodeMsg, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';

@@ -1,4 +1,5 @@
-import { Topics, type ClusterNodeApi, type HistoryPosition } from '@switchyard/core';
+import { Topics } from '@switchyard/core/adapter';
+import type { ClusterNodeApi, HistoryPosition } from '@switchyard/core';
 import type { Connection } from './connection.js';
 
 const add = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
