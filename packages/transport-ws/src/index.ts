@@ -1,6 +1,7 @@
 /**
  * `@switchyard/transport-ws`: the Switchyard WebSocket node. The client SDK is at
- * `@switchyard/transport-ws/client`; the wire protocol is docs/protocol.md.
+ * `@switchyard/transport-ws/client`; the wire protocol is docs/protocol.md, and as code
+ * `@switchyard/transport-ws/protocol`.
  */
 export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
 export type { SignalHandle, SignalOptions } from './server/signals.js';

@@ -1,61 +1,14 @@
 /**
- * `@switchyard/transport-ws/protocol`: the wire protocol v1 as code, for writing a client or a
- * tool that speaks to a node (docs/protocol.md says it in words, docs/asyncapi.yaml as a
- * schema). The node and the SDK both import it; `client-frames` (zod) is the node's side only.
+ * `@switchyard/transport-ws/protocol`: the wire protocol v1 as code, for tools that speak to a
+ * node without the SDK (docs/protocol.md says it in words, docs/asyncapi.yaml as a schema). The
+ * node and the SDK both import these files; every file here is re-exported whole.
  */
-export { PROTOCOL_VERSION, WIRE_VERSION, SUBPROTOCOL, DEFAULT_PATH } from './version.js';
-export { CloseCode, FATAL_CLOSE_CODES, QUICK_RETRY_CLOSE_CODES, closeCodeName, fitReason, MAX_CLOSE_REASON_BYTES } from './close-codes.js';
-export {
-  parseServerFrame,
-  isWsUrl,
-  encodeMsg,
-  encodeGap,
-  encodeBatch,
-  encodeAck,
-  encodeNack,
-  encodeError,
-  encodeRedirect,
-  encodeWelcome,
-  PING,
-  PONG,
-  type ErrorCode,
-  type GapReason,
-  type RedirectReason,
-  type Priority,
-  type WireMessage,
-  type RoomPosition,
-  type RoomState,
-  type RoomResult,
-  type MsgFrame,
-  type GapFrame,
-  type BatchFrame,
-  type WelcomeFrame,
-  type WelcomeFields,
-  type AckFrame,
-  type ErrorFrame,
-  type RedirectFrame,
-  type PingFrame,
-  type ServerFrame,
-  type ParsedServerFrame,
-} from './server-frames.js';
-export {
-  clientFrame,
-  helloFrame,
-  joinFrame,
-  leaveFrame,
-  pubFrame,
-  msgFrame,
-  pingFrame,
-  pongFrame,
-  roomName,
-  RESERVED_ROOM_NAMES,
-  parseClientFrame,
-  nestedDeeperThan,
-  DEFAULT_MAX_DEPTH,
-  type ClientFrame,
-  type HelloFrame,
-  type JoinFrame,
-  type PubFrame,
-  type ClientMsgFrame,
-  type ParsedClientFrame,
-} from './client-frames.js';
+/** PROTOCOL_VERSION (WIRE_VERSION), SUBPROTOCOL, DEFAULT_PATH. */
+export * from './version.js';
+/** CloseCode, what a client does after each (FATAL_ / QUICK_RETRY_CLOSE_CODES), closeCodeName, fitReason. */
+export * from './close-codes.js';
+export { EARLY_SUBPROTOCOL, EARLY_HELLO_PREFIX, EARLY_HELLO_MAX_LENGTH, encodeEarlyHello, offeredSubprotocols } from './early-hello.js';
+/** The frames a node sends: types, the node's encoders, the SDK's parseServerFrame. No dependencies. */
+export * from './server-frames.js';
+/** The frames a client sends: zod schemas and the node's parseClientFrame (the node side only). */
+export * from './client-frames.js';
