@@ -15,7 +15,7 @@ import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface, type Diagno
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseNodeOptions } from '../src/options.js';
 import * as wire from '../src/protocol/index.js';
-import { CloseCode, closeCodeName, FATAL_CLOSE_CODES, PROTOCOL_VERSION, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL, parseServerFrame, type ServerFrame } from '../src/protocol/index.js';
+import { CloseCode, closeCodeName, FATAL_CLOSE_CODES, PROTOCOL_VERSION, QUICK_RETRY_CLOSE_CODES, SUBPROTOCOL, parseServerFrame, EARLY_HELLO_MAX_LENGTH, EARLY_HELLO_PREFIX, EARLY_SUBPROTOCOL, offeredSubprotocols, type ServerFrame } from '../src/protocol/index.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/asyncapi.yaml', import.meta.url));
 
@@ -360,7 +360,12 @@ describe('docs/asyncapi.yaml', () => {
 
     const ws = channel().bindings().get('ws')?.value() as Obj | undefined;
     const headers = (ws?.headers as Obj | undefined)?.properties as Obj | undefined;
-    expect((headers?.['Sec-WebSocket-Protocol'] as Obj | undefined)?.const).toBe(SUBPROTOCOL);
+    // what the SDK offers, with and without the early hello, fits the documented header
+    const offered = headers?.['Sec-WebSocket-Protocol'];
+    expect(mismatches(offered, SUBPROTOCOL, false)).toEqual([]);
+    expect(mismatches(offered, offeredSubprotocols(SUBPROTOCOL, JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, token: 'eyJ.x.y' })).join(', '), false)).toEqual([]);
+    expect(mismatches(offered, 'switchyard.v2', false)).not.toEqual([]);
+    expect(channel().json()['x-early-hello']).toMatchObject({ subprotocol: EARLY_SUBPROTOCOL, prefix: EARLY_HELLO_PREFIX, maxLength: EARLY_HELLO_MAX_LENGTH });
     expect(mismatches(headers?.Authorization, 'Bearer eyJ.x.y', false)).toEqual([]);
     expect(Object.keys(((ws?.query as Obj | undefined)?.properties as Obj | undefined) ?? {})).toEqual(['token']);
 

@@ -4,6 +4,7 @@ import { Emitter } from './emitter.js';
 import { clientError, type SwitchyardClientError } from './errors.js';
 import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from '../protocol/server-frames.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/version.js';
+import { EARLY_SUBPROTOCOL, offeredSubprotocols } from '../protocol/early-hello.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions, type WebSocketConstructor, type WebSocketLike } from './options.js';
 import type { AnyEvents, EventData, EventMap, EventName } from './events.js';
 import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHandle, type RoomHost } from './room.js';
@@ -356,6 +357,8 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     let token: string | undefined;
     let params: Record<string, unknown> | undefined;
     try {
+      // one microtask first: rooms asked for right after createClient() go in this hello
+      await undefined;
       token = this.o.getToken ? await this.o.getToken() : this.o.token;
       params = typeof this.o.params === 'function' ? await this.o.params() : this.o.params;
     } catch (cause) {
@@ -365,12 +368,30 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
       return;
     }
     if (seq !== this.openSeq || this._state === 'closed') return;
+    // The hello is made before the dial: it travels in the upgrade (the early hello) when it fits
+    // and the option allows, else as the first frame. Rooms added or left meanwhile are settled
+    // at the welcome (joined, or left), as for a hello frame.
+    const rooms: Record<string, RoomPosition> = {};
+    this.helloRooms = new Map();
+    for (const room of this.rooms.values()) {
+      if (room.state === 'unsubscribed') continue;
+      const pos = room.position();
+      rooms[room.name] = pos;
+      this.helloRooms.set(room.name, pos.offset !== undefined);
+    }
+    const fields: Record<string, unknown> = { t: 'hello', v: PROTOCOL_VERSION, rooms };
+    if (this.session !== undefined) fields.session = this.session;
+    if (token !== undefined) fields.token = token;
+    if (params !== undefined) fields.params = params;
+    if (this.noRedirect) fields.noRedirect = true;
+    if (this.lostNode !== undefined) fields.lost = this.lostNode;
+    const hello = JSON.stringify(fields);
     this.wsUrl = url;
     this.emit('connecting', { url, attempt: this.attempt });
     let ws: WebSocketLike;
     try {
       const target = token !== undefined && this.o.tokenInQuery ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url;
-      ws = new this.WS(target, SUBPROTOCOL);
+      ws = new this.WS(target, this.o.earlyHello ? offeredSubprotocols(SUBPROTOCOL, hello) : SUBPROTOCOL);
     } catch (cause) {
       this.emit('error', clientError('NOT_CONNECTED', `cannot open ${url}`, { cause }));
       this.lost(CloseCode.Abnormal, 'cannot open socket', false);
@@ -386,21 +407,8 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
     }, this.o.handshakeTimeoutMs);
     ws.onopen = () => {
       opened = true;
-      const rooms: Record<string, RoomPosition> = {};
-      this.helloRooms = new Map();
-      for (const room of this.rooms.values()) {
-        if (room.state === 'unsubscribed') continue;
-        const pos = room.position();
-        rooms[room.name] = pos;
-        this.helloRooms.set(room.name, pos.offset !== undefined);
-      }
-      const hello: Record<string, unknown> = { t: 'hello', v: PROTOCOL_VERSION, rooms };
-      if (this.session !== undefined) hello.session = this.session;
-      if (token !== undefined) hello.token = token;
-      if (params !== undefined) hello.params = params;
-      if (this.noRedirect) hello.noRedirect = true;
-      if (this.lostNode !== undefined) hello.lost = this.lostNode;
-      ws.send(JSON.stringify(hello));
+      // a node that took the hello from the upgrade says so by its subprotocol; any other sends it now
+      if (ws.protocol !== EARLY_SUBPROTOCOL) ws.send(hello);
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;

@@ -46,6 +46,14 @@ export interface ClientOptions {
   getToken?: () => string | undefined | Promise<string | undefined>;
   /** Also put the token in the URL as `?token=` (for servers that authenticate at the upgrade). Default false. */
   tokenInQuery?: boolean;
+  /**
+   * Send the hello inside the upgrade request (in `Sec-WebSocket-Protocol`), so the node answers
+   * the upgrade and the welcome at once: one round trip less per connect and reconnect. Default
+   * true. The hello holds the token and session id when there are any: set false if a proxy
+   * between the client and the nodes logs that header. A hello over 4 KB (many rooms) and a node
+   * that does not take it fall back to a hello frame by themselves.
+   */
+  earlyHello?: boolean;
   /** A session id to resume (e.g. kept in sessionStorage across page loads); see `client.sessionId`. */
   session?: string;
   /** Application parameters sent in `hello.params` (an object or a function returning one). */
@@ -85,6 +93,7 @@ export interface ResolvedOptions {
   session: string | undefined;
   getToken: ClientOptions['getToken'];
   tokenInQuery: boolean;
+  earlyHello: boolean;
   params: ClientOptions['params'];
   WebSocket: WebSocketConstructor | undefined;
   reconnect: BackoffOptions;
@@ -114,7 +123,7 @@ function fn<T>(o: Record<string, unknown>, field: string): T | undefined {
   return v as T | undefined;
 }
 
-const KNOWN: readonly string[] = ['url', 'urls', 'token', 'getToken', 'tokenInQuery', 'session', 'params', 'WebSocket', 'reconnect', 'maxRedirects', 'bufferSize', 'ackTimeoutMs', 'handshakeTimeoutMs', 'holeTimeoutMs', 'isFatal', 'lazy', 'logger', 'random'];
+const KNOWN: readonly string[] = ['url', 'urls', 'token', 'getToken', 'tokenInQuery', 'earlyHello', 'session', 'params', 'WebSocket', 'reconnect', 'maxRedirects', 'bufferSize', 'ackTimeoutMs', 'handshakeTimeoutMs', 'holeTimeoutMs', 'isFatal', 'lazy', 'logger', 'random'];
 
 /** Edit distance, for naming the option a misspelled key meant. */
 function distance(a: string, b: string): number {
@@ -168,6 +177,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     session: options.session,
     getToken: fn(o, 'getToken'),
     tokenInQuery: options.tokenInQuery === true,
+    earlyHello: options.earlyHello !== false,
     params: options.params,
     WebSocket: fn<WebSocketConstructor>(o, 'WebSocket'),
     reconnect,

@@ -44,7 +44,14 @@ export function onClientMessage(node: SwitchyardNode, conn: Connection, raw: Raw
   const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
   const parsed = parseClientFrame(text, node.options.maxFrameDepth);
   if (!parsed.ok) return badFrame(node, conn, parsed.reason, parsed.code, parsed.message, parsed.id);
-  const frame = parsed.frame;
+  receiveFrame(node, conn, parsed.frame);
+}
+
+/**
+ * A parsed client frame: pings answered at once, the rest handled one after another in the
+ * order they came (a hello first). The early hello (carried in the upgrade) comes in here too.
+ */
+export function receiveFrame(node: SwitchyardNode, conn: Connection, frame: ClientFrame): void {
   if (frame.t === 'ping') return conn.control(PONG);
   if (frame.t === 'pong') return;
   // The hello is the first frame queued, so a connection has a chain exactly when its hello came.

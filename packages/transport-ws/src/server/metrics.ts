@@ -43,6 +43,7 @@ export class TransportMetrics {
   readonly closed: Counter<'code'>;
   readonly upgradesRefused: Counter<'reason'>;
   readonly received: Counter;
+  readonly earlyHellos: Counter;
   readonly sent: Counter;
   readonly framesWritten: Counter;
   readonly batches: Counter;
@@ -68,6 +69,7 @@ export class TransportMetrics {
     this.closed = counter('switchyard_ws_connections_closed_total', 'Closed connections by close code', ['code']);
     this.upgradesRefused = counter('switchyard_ws_upgrades_refused_total', 'Upgrade requests refused: origin, ip_limit, auth, draining', ['reason']);
     this.received = counter('switchyard_ws_messages_received_total', 'Client frames received');
+    this.earlyHellos = counter('switchyard_ws_early_hellos_total', 'Hellos carried in the upgrade request (the client saved a round trip; not counted as frames received)');
     let hot = hotByRegistry.get(registry);
     if (!hot) hotByRegistry.set(registry, (hot = new HotCounts()));
     this.hot = hot;
@@ -85,14 +87,14 @@ export class TransportMetrics {
     this.dropped = counter('switchyard_ws_frames_dropped_total', 'Frames dropped: queue_full (low priority), closed', ['reason']);
     this.slowConsumers = counter('switchyard_ws_slow_consumers_total', 'Connections closed with 4009 because their send queue overflowed');
     this.rateLimited = counter('switchyard_ws_rate_limited_total', 'Client frames dropped by the per-connection rate limit');
-    this.badFrames = counter('switchyard_ws_bad_frames_total', 'Bad client frames: bad_json, unknown_type, bad_fields, binary, too_large, too_deep', ['reason']);
+    this.badFrames = counter('switchyard_ws_bad_frames_total', 'Bad client frames: bad_json, unknown_type, bad_fields, binary, too_large, too_deep, early_hello (a hello carried in the upgrade that did not parse)', ['reason']);
     this.authFailures = counter('switchyard_ws_auth_failures_total', 'Refused authentications, at the upgrade or the hello', ['stage']);
     this.redirects = counter('switchyard_ws_redirects_total', 'Clients sent to another node', ['reason']);
     this.heartbeatTimeouts = counter('switchyard_ws_heartbeat_timeouts_total', 'Connections closed with 4010 (no pong or no hello in time)');
     this.replayed = counter('switchyard_ws_replayed_messages_total', 'History messages replayed on join or resume');
     this.gaps = counter('switchyard_ws_gaps_total', 'gap frames sent: a client told that room messages will not come (trimmed, epoch, unavailable, malformed, max_replay, ahead, lost)', ['reason']);
     this.fencedClosed = counter('switchyard_ws_fenced_closes_total', 'Connections closed with 4011 because this node fenced itself');
-    for (const reason of ['bad_json', 'unknown_type', 'bad_fields', 'binary', 'too_large', 'too_deep']) this.badFrames.inc({ reason }, 0);
+    for (const reason of ['bad_json', 'unknown_type', 'bad_fields', 'binary', 'too_large', 'too_deep', 'early_hello']) this.badFrames.inc({ reason }, 0);
     for (const reason of ['trimmed', 'epoch', 'unavailable', 'malformed', 'max_replay', 'ahead', 'lost']) this.gaps.inc({ reason }, 0);
     for (const reason of ['queue_full', 'closed']) this.dropped.inc({ reason }, 0);
   }

@@ -15,7 +15,7 @@ import { historyStream, randomId, TypedEmitter } from '@switchyard/core/adapter'
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
 import { encodeGap, encodeMsg, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
-import { SUBPROTOCOL } from '../protocol/version.js';
+import { selectSubprotocol } from './early-hello.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
 import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
@@ -185,7 +185,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       clientTracking: false,
       maxPayload: o.maxPayload,
       perMessageDeflate: o.perMessageDeflate ? { threshold: o.perMessageDeflate.threshold } : false,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      handleProtocols: (protocols, req) => selectSubprotocol(this.untyped, protocols, req),
     });
     if (o.server) {
       this.server = o.server;

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { onClientMessage } from './dispatch.js';
+import { onClientMessage, receiveFrame } from './dispatch.js';
+import { coalesceUpgradeWrites, takeEarlyHello } from './early-hello.js';
 import { tokenFromRequest, type AuthResult } from './auth.js';
 import type { SwitchyardNode } from './node.js';
 import type { RawData, WebSocket } from 'ws';
@@ -73,6 +74,7 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
     auth = result;
   }
   if (socket.destroyed || !node.accepting || !node.wss) return void socket.destroy();
+  coalesceUpgradeWrites(req, socket);
   node.wss.handleUpgrade(req, socket, head, (ws) => {
     slot.adopted = true;
     const conn = node.newConnection(ws, req, ip);
@@ -86,6 +88,11 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
     ws.on('message', onMessage);
     ws.on('close', onClose);
     ws.on('error', onError);
+    const hello = takeEarlyHello(req);
+    if (hello) {
+      node.metrics.earlyHellos.inc();
+      receiveFrame(node, conn, hello);
+    }
   });
 }
 
