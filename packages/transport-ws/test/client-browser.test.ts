@@ -18,6 +18,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { createCluster, MemoryHub } from '@switchyard/core';
 import { waitFor } from '@switchyard/core/testing';
 import { createNode, type SwitchyardNode } from '../src/index.js';
+import { httpGet, metric } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
@@ -94,6 +95,9 @@ describe.skipIf(!present && !ci)('client SDK in a real browser (headless Chromiu
     expect(joined.hasGlobalWebSocket).toBe(true);
     expect(joined.connected?.node).toBe(home.id);
     expect(joined.states).toEqual(['connected']);
+    // the browser's WebSocket carried the hello in the upgrade (the early hello): no hello frame
+    const scraped = await httpGet(home.url, '/metrics');
+    expect(metric(scraped.text, 'switchyard_ws_early_hellos_total')).toBe(1);
 
     await remote.to('browser-room').send('greeting', { text: 'hello from b2' });
     await waitFor(async () => (await results()).messages.length === 1, 10_000);
