@@ -1,18 +1,16 @@
-import type { AdapterObserver } from '@switchyard/core';
+import type { ClusterAdapter } from '@switchyard/core';
 import { KafkaBus } from './bus.js';
 import { KafkaHistory } from './history.js';
 import { parseKafkaOptions, type KafkaAdapterInput } from './options.js';
 
-/** What `createKafkaAdapter` returns: the ports Kafka serves. No registry or session store: use Redis or Postgres for those. */
-export interface KafkaAdapter {
-  bus: KafkaBus;
-  history: KafkaHistory;
-  /** Report both ports' events to one observer. */
-  instrument(observer: AdapterObserver): void;
-  /** Connect both ports. */
-  connect(): Promise<void>;
-  /** Close both ports; safe to call many times. */
-  close(): Promise<void>;
+/**
+ * What `createKafkaAdapter` returns: the bus and the history Kafka serves. Kafka has no node
+ * registry and no session store of its own (`registry` and `sessions` are `undefined`,
+ * `capabilities.registry`/`capabilities.sessions` false): pass Redis's or Postgres's beside it,
+ * or leave them in memory for a single process.
+ */
+export interface KafkaAdapter extends ClusterAdapter<KafkaBus, undefined, undefined, KafkaHistory> {
+  readonly capabilities: { readonly bus: true; readonly registry: false; readonly sessions: false; readonly history: true };
 }
 
 /**
@@ -25,7 +23,10 @@ export function createKafkaAdapter(input: KafkaAdapterInput): KafkaAdapter {
   const history = new KafkaHistory(options);
   return {
     bus,
+    registry: undefined,
+    sessions: undefined,
     history,
+    capabilities: { bus: true, registry: false, sessions: false, history: true },
     instrument: (observer) => {
       bus.instrument(observer);
       history.instrument(observer);
@@ -34,7 +35,8 @@ export function createKafkaAdapter(input: KafkaAdapterInput): KafkaAdapter {
       await Promise.all([bus.connect(), history.connect()]);
     },
     close: async () => {
-      await Promise.all([bus.close(), history.close()]);
+      await history.close();
+      await bus.close();
     },
   };
 }

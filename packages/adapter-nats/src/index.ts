@@ -1,8 +1,8 @@
-import type { AdapterObserver } from '@switchyard/core';
+import type { ClusterAdapter } from '@switchyard/core';
 import { NatsBus } from './bus.js';
 import { NatsConnector } from './connection.js';
 import { NatsHistory } from './history.js';
-import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
+import { parseNatsOptions, type NatsAdapterOptions } from './options.js';
 import { NatsRegistry } from './registry.js';
 import { NatsSessionStore } from './sessions.js';
 
@@ -15,25 +15,16 @@ export { SOURCE, mapNatsError } from './errors.js';
 export { natsOptionsSchema, parseNatsOptions, SUBJECT_PREFIX_PATTERN, NAME_PATTERN, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 export { encodeToken, decodeToken, topicSubject, historySubject } from './subjects.js';
 
-/** Every port of the NATS adapter, sharing one connection. */
-export interface NatsAdapter {
-  readonly config: NatsAdapterConfig;
-  readonly bus: NatsBus;
-  readonly history: NatsHistory;
-  readonly registry: NatsRegistry;
-  readonly sessions: NatsSessionStore;
-  /** Report to one observer from every port. */
-  instrument(observer: AdapterObserver): void;
-  /** Connect every port (each port can also be connected on its own). */
-  connect(): Promise<void>;
-  /** Close every port; the shared connection closes with the last one (never one you passed in). Idempotent. */
-  close(): Promise<void>;
+/** Every port of the NATS adapter, sharing one connection: a `ClusterAdapter` that lacks nothing. */
+export interface NatsAdapter extends ClusterAdapter<NatsBus, NatsRegistry, NatsSessionStore, NatsHistory> {
+  readonly capabilities: { readonly bus: true; readonly registry: true; readonly sessions: true; readonly history: true };
 }
 
 /**
  * Build the NATS bus, history, registry and session store on one shared connection. Validates
  * the options (CONFIG_INVALID naming the field) and does no I/O: nothing connects until
- * `connect()`. Ports you do not connect open nothing.
+ * `connect()`. Ports you do not connect open nothing. `close()` closes every port; the shared
+ * connection closes with the last one (never one you passed in).
  */
 export function createNatsAdapter(options: NatsAdapterOptions): NatsAdapter {
   const config = parseNatsOptions(options);
@@ -44,11 +35,11 @@ export function createNatsAdapter(options: NatsAdapterOptions): NatsAdapter {
   const sessions = new NatsSessionStore(config, connector);
   const ports = [bus, history, registry, sessions];
   return {
-    config,
     bus,
-    history,
     registry,
     sessions,
+    history,
+    capabilities: { bus: true, registry: true, sessions: true, history: true },
     instrument: (observer) => ports.forEach((p) => p.instrument(observer)),
     connect: async () => {
       for (const p of ports) await p.connect();

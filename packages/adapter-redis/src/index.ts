@@ -1,3 +1,4 @@
+import type { ClusterAdapter } from '@switchyard/core';
 import { RedisBus } from './bus.js';
 import { RedisHistory } from './history.js';
 import { parseRedisOptions, type RedisAdapterOptions } from './options.js';
@@ -19,16 +20,9 @@ export {
   type RedisClient,
 } from './options.js';
 
-/** Every port Redis provides, built from one set of options. */
-export interface RedisAdapter {
-  bus: RedisBus;
-  registry: RedisRegistry;
-  sessions: RedisSessionStore;
-  history: RedisHistory;
-  /** Connect every port. */
-  connect(): Promise<void>;
-  /** Close every port (bus last, so departures still go out). Idempotent. */
-  close(): Promise<void>;
+/** Every port Redis provides, built from one set of options: a `ClusterAdapter` that lacks nothing. */
+export interface RedisAdapter extends ClusterAdapter<RedisBus, RedisRegistry, RedisSessionStore, RedisHistory> {
+  readonly capabilities: { readonly bus: true; readonly registry: true; readonly sessions: true; readonly history: true };
 }
 
 /**
@@ -42,17 +36,23 @@ export function createRedisAdapter(options: RedisAdapterOptions = {}): RedisAdap
   const registry = new RedisRegistry(cfg);
   const sessions = new RedisSessionStore(cfg);
   const history = new RedisHistory(cfg);
+  const stores = [registry, sessions, history];
   return {
     bus,
     registry,
     sessions,
     history,
+    capabilities: { bus: true, registry: true, sessions: true, history: true },
     async connect() {
-      await Promise.all([bus.connect(), registry.connect(), sessions.connect(), history.connect()]);
+      await Promise.all([bus.connect(), ...stores.map((s) => s.connect())]);
     },
     async close() {
-      await Promise.all([registry.close(), sessions.close(), history.close()]);
+      // the bus last, so departures still go out
+      await Promise.all(stores.map((s) => s.close()));
       await bus.close();
+    },
+    instrument(observer) {
+      for (const port of [bus, ...stores]) port.instrument(observer);
     },
   };
 }

@@ -10,6 +10,7 @@ import { getDefaultHub, type MemoryHub } from './memory/hub.js';
 import { MemoryRegistry } from './memory/registry.js';
 import { MemorySessionStore } from './memory/sessions.js';
 import { ClusterMetrics } from './metrics/cluster-metrics.js';
+import type { ClusterAdapter } from './ports/adapter.js';
 import type { MessageBus } from './ports/bus.js';
 import type { HistoryStore } from './ports/history.js';
 import type { NodeRegistry } from './ports/registry.js';
@@ -18,7 +19,10 @@ import { StrategyRegistry } from './strategy/registry.js';
 import { Tokens } from './tokens.js';
 import { randomId } from './util/id.js';
 
-/** A backend that provides several ports at once (e.g. `createRedisAdapter(...)`). */
+/**
+ * Ports given together without a lifecycle of their own: each is connected, instrumented
+ * and closed one by one. An adapter factory returns a `ClusterAdapter` instead.
+ */
 export interface PortSet {
   bus?: MessageBus;
   registry?: NodeRegistry;
@@ -28,11 +32,15 @@ export interface PortSet {
 
 export interface CreateClusterOptions extends ClusterConfigInput {
   /**
-   * Every port from one backend: `adapter: createRedisAdapter({ url })`. A port given on its own
-   * (`bus`, `registry`, `sessions`, `history`) wins over the adapter's; `history: false` turns
-   * the adapter's history off.
+   * Every port from one backend, whole: `adapter: createRedisAdapter({ url })` (any
+   * `ClusterAdapter`). A port the backend lacks is in memory on `hub` unless given on its own.
+   * When the node uses every port the adapter has, it starts and stops them through the
+   * adapter's `instrument()`, `connect()` and `close()`; a port given on its own (`bus`,
+   * `registry`, `sessions`, `history`) wins over the adapter's, and `history: false` turns the
+   * adapter's history off, and then each port the node uses is connected and closed on its own.
+   * A plain `PortSet` (ports without a lifecycle) is accepted too.
    */
-  adapter?: PortSet;
+  adapter?: ClusterAdapter | PortSet;
   /** The bus; in-memory on `hub` when absent. */
   bus?: MessageBus;
   /** The node registry; in-memory on `hub` when absent. */
@@ -94,17 +102,33 @@ export function createCluster(options: CreateClusterOptions = {}): ClusterNode {
   c.register(Tokens.Failover, { useFactory: instanceCachingFactory((x) => x.resolve(Tokens.Strategies).resolve('failover', config.failover)) });
   configure?.(c);
 
-  return new ClusterNode({
-    config: c.resolve(Tokens.Config) as typeof config,
-    logger: c.resolve(Tokens.Logger),
+  const ports = {
     bus: c.resolve(Tokens.MessageBus),
     registry: c.resolve(Tokens.NodeRegistry),
     sessions: c.resolve(Tokens.SessionStore),
     history: c.resolve(Tokens.HistoryStore),
+  };
+  return new ClusterNode({
+    config: c.resolve(Tokens.Config) as typeof config,
+    logger: c.resolve(Tokens.Logger),
+    ...ports,
     metrics: c.resolve(Tokens.Metrics),
     balancer: c.resolve(Tokens.Balancer),
     affinity: c.resolve(Tokens.Affinity),
     failover: c.resolve(Tokens.Failover),
     closePorts: closePorts ?? true,
+    adapter: isClusterAdapter(adapter) && usesEveryPort(adapter, ports) ? adapter : undefined,
   });
+}
+
+/** An adapter with a lifecycle (what every factory returns), as opposed to a plain `PortSet`. */
+function isClusterAdapter(adapter: ClusterAdapter | PortSet | undefined): adapter is ClusterAdapter {
+  if (!adapter) return false;
+  const a = adapter as Partial<ClusterAdapter>;
+  return typeof a.connect === 'function' && typeof a.close === 'function' && typeof a.instrument === 'function';
+}
+
+/** Whether the node takes every port the adapter has (none replaced, history not turned off). */
+function usesEveryPort(adapter: ClusterAdapter, used: { bus: MessageBus; registry: NodeRegistry; sessions: SessionStore; history: HistoryStore | null }): boolean {
+  return (['bus', 'registry', 'sessions', 'history'] as const).every((k) => adapter[k] === undefined || adapter[k] === used[k]);
 }

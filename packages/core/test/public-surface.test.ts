@@ -29,6 +29,7 @@ const ROOT = [
   'childLogger',
   'consoleLogger',
   'createCluster',
+  'createMemoryAdapter',
   'isSwitchyardError',
   'noopLogger',
   'toAll',

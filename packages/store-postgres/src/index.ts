@@ -1,3 +1,4 @@
+import type { ClusterAdapter } from '@switchyard/core';
 import { PostgresBus } from './bus.js';
 import { PgConnection } from './connection.js';
 import { PostgresHistory } from './history.js';
@@ -23,12 +24,12 @@ export {
 export { mapPgError, isConnectionError } from './errors.js';
 export { quoteIdent, Names } from './names.js';
 
-/** Every port on one shared pool. Each still has its own `connect()`/`close()`. */
-export interface PostgresAdapter {
-  bus: PostgresBus;
-  registry: PostgresRegistry;
-  sessions: PostgresSessionStore;
-  history: PostgresHistory;
+/**
+ * Every port on one shared pool: a `ClusterAdapter` that lacks nothing, plus `migrate()`.
+ * Each port still has its own `connect()`/`close()`.
+ */
+export interface PostgresAdapter extends ClusterAdapter<PostgresBus, PostgresRegistry, PostgresSessionStore, PostgresHistory> {
+  readonly capabilities: { readonly bus: true; readonly registry: true; readonly sessions: true; readonly history: true };
   /** Run the migrations now (opens the pool for the call if no port is connected). */
   migrate(): Promise<MigrateResult>;
 }
@@ -40,11 +41,28 @@ export interface PostgresAdapter {
  */
 export function createPostgresAdapter(options: PostgresAdapterOptions): PostgresAdapter {
   const conn = new PgConnection(parseOptions(options));
+  const bus = new PostgresBus(options, conn);
+  const registry = new PostgresRegistry(options, conn);
+  const sessions = new PostgresSessionStore(options, conn);
+  const history = new PostgresHistory(options, conn);
+  const stores = [registry, sessions, history];
   return {
-    bus: new PostgresBus(options, conn),
-    registry: new PostgresRegistry(options, conn),
-    sessions: new PostgresSessionStore(options, conn),
-    history: new PostgresHistory(options, conn),
+    bus,
+    registry,
+    sessions,
+    history,
+    capabilities: { bus: true, registry: true, sessions: true, history: true },
+    async connect() {
+      await Promise.all([bus.connect(), ...stores.map((s) => s.connect())]);
+    },
+    async close() {
+      // the bus last, so departures still go out; the pool ends with the last port
+      await Promise.all(stores.map((s) => s.close()));
+      await bus.close();
+    },
+    instrument(observer) {
+      for (const port of [bus, ...stores]) port.instrument(observer);
+    },
     migrate: async () => {
       await conn.open(false);
       try {

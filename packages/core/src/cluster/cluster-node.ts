@@ -9,7 +9,9 @@ import { PROTOCOL_VERSION, type ControlEnvelope, type DeliverEnvelope, type Enve
 import { emptyLoad, isHealthy, type NodeInfo, type NodeLoad, type NodeState } from '../model/node.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { startTracing, type Tracing } from '../observability/tracing.js';
+import type { ClusterAdapter } from '../ports/adapter.js';
 import type { MessageBus } from '../ports/bus.js';
+import type { AdapterObserver } from '../ports/observer.js';
 import type { HistoryPosition, HistoryStore } from '../ports/history.js';
 import type { Lease, NodeRegistry, RegistryEvent } from '../ports/registry.js';
 import type { SessionStore } from '../ports/sessions.js';
@@ -43,6 +45,21 @@ export interface ClusterNodeDeps {
   logger: Logger;
   /** Close the ports on stop (default true). */
   closePorts?: boolean;
+  /**
+   * The adapter every one of its ports above came from: its `instrument()`, `connect()` and
+   * `close()` are used for those ports (the others are handled one by one).
+   */
+  adapter?: ClusterAdapter;
+}
+
+/** Something with a lifecycle the node drives: a port, or an adapter holding several. */
+interface LifecycleUnit {
+  readonly name: string;
+  /** The unit is (or holds) the bus: closed last. */
+  readonly bus: boolean;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  instrument?(observer: AdapterObserver): void;
 }
 
 /**
@@ -283,8 +300,8 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     this._phase = 'starting';
     this.tracing = await startTracing(this.config.tracing, { nodeId: this.id, logger: this.logger });
     const observer = this.metrics.observer;
-    for (const port of this.ports()) port.instrument?.(observer);
-    await Promise.all(this.ports().map((p) => p.connect()));
+    for (const unit of this.lifecycleUnits()) unit.instrument?.(observer);
+    await Promise.all(this.lifecycleUnits().map((u) => u.connect()));
     let busWasUp = this.bus.status === 'connected';
     let busDownAt = 0;
     this.stopBusStatus = this.bus.onStatus((s) => {
@@ -383,7 +400,7 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
     }
     this.stopBusStatus?.();
     if (this.deps.closePorts !== false) {
-      for (const p of this.ports().reverse()) await withDeadline(p.close(), ms, `closing the ${p.name} port`).catch((err: unknown) => this.logger.warn({ err }, 'closing a port failed'));
+      for (const u of this.lifecycleUnits().reverse()) await withDeadline(u.close(), ms, `closing the ${u.name}`).catch((err: unknown) => this.logger.warn({ err }, 'closing a port failed'));
     }
     this._self = { ...this._self, state: 'dead' };
     this._phase = 'stopped';
@@ -393,6 +410,33 @@ export class ClusterNode extends TypedEmitter<ClusterEvents> implements ClusterN
 
   private ports() {
     return [this.bus, this.registry, this.sessions, ...(this.history ? [this.history] : [])];
+  }
+
+  /**
+   * What start and stop drive, in connect order (stop goes in reverse, so the bus closes
+   * last): the adapter the ports came from as one unit, and each port it does not hold.
+   */
+  private lifecycleUnits(): LifecycleUnit[] {
+    const adapter = this.deps.adapter;
+    const held = new Set<unknown>(adapter ? [adapter.bus, adapter.registry, adapter.sessions, adapter.history].filter((p) => p !== undefined) : []);
+    const port = (p: ReturnType<ClusterNode['ports']>[number]): LifecycleUnit => ({
+      name: `${p.name} port`,
+      bus: p === this.bus,
+      connect: () => p.connect(),
+      close: () => p.close(),
+      instrument: p.instrument ? (o) => p.instrument?.(o) : undefined,
+    });
+    const own = this.ports().filter((p) => !held.has(p)).map(port);
+    if (!adapter) return own;
+    const unit: LifecycleUnit = {
+      name: 'adapter',
+      bus: held.has(this.bus),
+      connect: () => adapter.connect(),
+      close: () => adapter.close(),
+      instrument: (o) => adapter.instrument(o),
+    };
+    // a bus not from the adapter still connects first and closes last
+    return [...own.filter((u) => u.bus), unit, ...own.filter((u) => !u.bus)];
   }
 
   // ---------------------------------------------------------------- heartbeat and membership

@@ -4,3 +4,4 @@ export type * from './history.js';
 export type * from './registry.js';
 export type * from './sessions.js';
 export type * from './observer.js';
+export type * from './adapter.js';
