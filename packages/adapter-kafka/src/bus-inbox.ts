@@ -4,7 +4,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPIC_HEADER } from './bus-outbox.js';
 import { withTimeout } from './client.js';
 import { kafkaError } from './errors.js';
-import type { KafkaAdapterOptions } from './options.js';
+import type { KafkaAdapterConfig } from './options.js';
 
 /**
  * The bus's listening side: a consumer of every partition of the bus topic, reported to the
@@ -25,7 +25,7 @@ export class BusInbox {
   private stopped = false;
 
   constructor(
-    private readonly o: KafkaAdapterOptions,
+    private readonly o: KafkaAdapterConfig,
     private readonly busTopic: string,
     private readonly log: Logger,
   ) {}

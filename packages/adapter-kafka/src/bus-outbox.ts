@@ -1,7 +1,7 @@
 import type { Message, Producer } from 'kafkajs';
 import { withTimeout } from './client.js';
 import { closedError, isUnreachable, kafkaError } from './errors.js';
-import type { KafkaAdapterOptions } from './options.js';
+import type { KafkaAdapterConfig } from './options.js';
 
 /** Header carrying the Switchyard topic name of a bus message. */
 export const TOPIC_HEADER = 'sy-topic';
@@ -31,7 +31,7 @@ export class BusOutbox {
   private readonly maxBatchBytes: number;
 
   constructor(
-    private readonly options: KafkaAdapterOptions,
+    private readonly options: KafkaAdapterConfig,
     private readonly busTopic: string,
     private readonly producer: () => Producer | undefined,
   ) {

@@ -5,7 +5,7 @@ import { BusInbox } from './bus-inbox.js';
 import { BusOutbox } from './bus-outbox.js';
 import { connectFailure, ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './client.js';
 import { SOURCE, closedError, isUnreachable, kafkaError, mapKafkaError } from './errors.js';
-import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterOptions } from './options.js';
+import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterConfig } from './options.js';
 
 export { TOPIC_HEADER } from './bus-outbox.js';
 
@@ -30,7 +30,7 @@ class KafkaBusDriver implements BusDriver {
   private stopped = false;
 
   constructor(
-    private readonly o: KafkaAdapterOptions,
+    private readonly o: KafkaAdapterConfig,
     private readonly log: Logger,
   ) {
     this.busTopic = `${o.prefix}bus`;
@@ -112,7 +112,7 @@ class KafkaBusDriver implements BusDriver {
  * header. Each instance reads every partition of the bus topic on its own (a consumer group
  * of its own, never shared, starting at the end of each partition) and hands each record to
  * its local handlers of that topic: interest-based routing is local filtering only. Publishes
- * made while the broker is unreachable wait in a bounded buffer (BUFFER_FULL past `bufferSize`);
+ * made while the broker is unreachable wait in a bounded buffer (BUFFER_FULL past `publishBufferSize`);
  * the first is sent again after a growing delay (up to `maxReconnectDelayMs`) until the broker
  * answers, then the rest follow in order.
  */
@@ -120,13 +120,13 @@ export class KafkaBus extends BusRuntime {
   /** The Kafka topic that carries every Switchyard topic. */
   readonly busTopic: string;
 
-  constructor(input: KafkaAdapterInput | KafkaAdapterOptions) {
+  constructor(input: KafkaAdapterInput | KafkaAdapterConfig) {
     const o = parseKafkaOptions(input);
     const log = loggerFor(o, 'bus');
     const driver = new KafkaBusDriver(o, log);
     const resend = { firstDelayMs: 50, maxDelayMs: o.maxReconnectDelayMs };
     // Subscribing before connect() is allowed, as before: topics are filtered here, the broker is not asked.
-    super(driver, { bufferSize: o.bufferSize, connectFirst: 'publish', resend, logger: log });
+    super(driver, { bufferSize: o.publishBufferSize, connectFirst: 'publish', resend, logger: log });
     this.busTopic = driver.busTopic;
   }
 }

@@ -111,9 +111,8 @@ export type KafkaAdapterConfig = z.output<typeof kafkaOptionsSchema> & {
   bufferSize: number;
 };
 /**
- * Options after validation and defaults: the same as `KafkaAdapterConfig`. In the other adapters
- * `...AdapterOptions` names what callers pass; here that is `KafkaAdapterInput` until the bus
- * files read `KafkaAdapterConfig`.
+ * @deprecated The old name of `KafkaAdapterConfig` (options after validation and defaults).
+ * What callers pass is `KafkaAdapterInput`.
  */
 export type KafkaAdapterOptions = KafkaAdapterConfig;
 

@@ -135,7 +135,7 @@ export class PostgresBus extends BusRuntime {
   constructor(options: PostgresOptions, shared?: PgConnection) {
     const conn = shared ?? new PgConnection(parseOptions(options));
     const log = childLogger(conn.logger, { port: 'bus' });
-    super(new PostgresBusDriver(conn, log), { bufferSize: conn.options.bus.bufferSize, logger: log });
+    super(new PostgresBusDriver(conn, log), { bufferSize: conn.options.publishBufferSize, logger: log });
     this.conn = conn;
   }
 
