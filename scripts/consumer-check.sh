@@ -158,7 +158,9 @@ cat >tsconfig.json <<'EOF'
 EOF
 cat >main.ts <<'EOF'
 // A user's first program: one node on the in-memory ports, one SDK client, one room message.
-import { createCluster } from '@switchyard/core';
+import { createCluster, type ClusterAdapter } from '@switchyard/core';
+// What a backend author imports: the subpath resolves from the tarball, types and code.
+import { BusRuntime, type BusDriver } from '@switchyard/core/adapter';
 import { createNode } from '@switchyard/transport-ws';
 import { createClient, type ClientMessage } from '@switchyard/transport-ws/client';
 import { createEmitter } from '@switchyard/transport-ws/emitter';
@@ -172,9 +174,14 @@ import { mountAdmin } from '@switchyard/admin';
 import { WebSocket } from 'ws';
 
 // Every package loads from its built files (the adapters are only loaded: no backend here).
-for (const f of [createEmitter, createRedisAdapter, createNatsAdapter, createKafkaAdapter, createPostgresAdapter, SwitchyardAdapter, switchyardFastify]) {
+for (const f of [createEmitter, createRedisAdapter, createNatsAdapter, createKafkaAdapter, createPostgresAdapter, SwitchyardAdapter, switchyardFastify, BusRuntime]) {
   if (typeof f !== 'function') throw new Error(`not a function: ${String(f)}`);
 }
+// Every adapter factory returns the one ClusterAdapter shape (checked by the compiler only).
+const factories: Array<(options: never) => ClusterAdapter> = [createRedisAdapter, createNatsAdapter, createKafkaAdapter, createPostgresAdapter];
+const driverName = (driver: BusDriver): string => driver.name;
+void factories;
+void driverName;
 
 const deadline = setTimeout(() => {
   console.error('consumer program: no room message within 20 s');
@@ -223,6 +230,7 @@ if grep -E '/node_modules/@switchyard/[^/]+/src/' tsc.log >&2; then
   fail "type-checking read @switchyard sources instead of the shipped .d.ts files"
 fi
 grep -q '/node_modules/@switchyard/transport-ws/dist/index.d.ts$' tsc.log || fail "@switchyard/transport-ws types were not read from dist/"
+grep -q '/node_modules/@switchyard/core/dist/adapter.d.ts$' tsc.log || fail "@switchyard/core/adapter types were not read from dist/"
 [ -f out/main.js ] || fail "tsc wrote no out/main.js"
 echo "type-check passed ($(grep -c '^/' tsc.log) files, $(grep -c '/node_modules/@switchyard/' tsc.log) from @switchyard)"
 
