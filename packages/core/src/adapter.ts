@@ -10,6 +10,9 @@
  * - a history backend or a transport reading history: `encodeHistoryRecord`/`decodeHistoryRecord`;
  * - a transport: the bus topic names (`Topics`, `topicFor`, `historyStream`), the envelope
  *   codec and `prepareDelivery` (the one way a deliver envelope is made), `TypedEmitter`;
+ *   `SessionService` (open and resume, placement and redirect, session cursors, drain targets)
+ *   and `readAfter`/`planReplay` (a room's replay after a client's offset), so a transport only
+ *   binds its sockets and frames;
  * - the in-memory ports one by one (`MemoryBus`, ...) for tests that compose single ports.
  *
  * The port interfaces are here too (as types), as they are at the root.
@@ -26,6 +29,9 @@ export { Topics, topicFor, historyStream } from './model/address.js';
 export { encodeHistoryRecord, decodeHistoryRecord, type HistoryRecord } from './model/history-record.js';
 export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOptions } from './cluster/envelope-codec.js';
 export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
+
+export { SessionService, SessionOpening, type SessionPeer, type PeerCursor, type OpenRequest, type ResumeFrom, type Redirect, type MoveTarget, type SessionCluster, type SessionServiceOptions } from './session/session-service.js';
+export { readAfter, planReplay, type ReplayRead, type ReplayPlan, type ReplayGap, type ReplayState, type ReplayCursor } from './session/replay.js';
 
 export { MemoryBus, type MemoryBusOptions } from './memory/bus.js';
 export { MemoryHistory, type MemoryHistoryOptions } from './memory/history.js';
