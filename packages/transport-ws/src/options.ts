@@ -3,10 +3,27 @@ import { parseConfig } from '@switchyard/core/adapter';
 import type { ClusterNodeApi, HistoryStore, Logger, MessageBus, PortSet } from '@switchyard/core';
 import { z } from 'zod';
 import { DEFAULT_PATH } from './protocol/version.js';
-import type { AuthContext, AuthResult } from './server/auth.js';
 
 /** Decides whether a connection may join (or publish to) a room. */
 export type RoomHook = (conn: { id: string; userId: string | undefined; data: Record<string, unknown> }, room: string) => boolean | Promise<boolean>;
+/** What the `authenticate` hook gets. */
+export interface AuthContext {
+  /** The upgrade request (headers, URL, socket). */
+  request: IncomingMessage;
+  /** The token from `?token=`, `Authorization: Bearer`, or the hello's `token` field. */
+  token: string | undefined;
+  /** The client's IP address. */
+  ip: string;
+  /** `hello.params`, when authentication happens at the hello. */
+  params?: Record<string, unknown> | undefined;
+}
+
+/** An accepted client: its user id (may be absent for anonymous) and data the application keeps on the connection. */
+export interface AuthResult {
+  userId?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
 /** Authenticates a connecting client; return null/false to refuse. */
 export type AuthenticateHook = (ctx: AuthContext) => AuthResult | null | false | Promise<AuthResult | null | false>;
 

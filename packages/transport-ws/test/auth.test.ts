@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@switchyard/core/testing';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { jwtAuth, type SwitchyardNode } from '../src/index.js';
+import { internalsOf } from '../src/server/host.js';
 import { httpGet, metric, startNodes, TestClient } from './helpers.js';
 
 const nodes: SwitchyardNode[] = [];
@@ -118,7 +119,7 @@ describe('authentication and admission', () => {
     await expect(TestClient.open(a.url)).rejects.toMatchObject({ status: 429 });
     expect(await one.client.request({ t: 'join', room: 'admin' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     await two.close();
-    await waitFor(() => a.ipLimiter.count('127.0.0.1') === 1);
+    await waitFor(() => internalsOf(a).ipLimiter.count('127.0.0.1') === 1);
     const three = await TestClient.open(a.url);
     clients.push(three);
     const text = (await httpGet(a.url, '/metrics')).text;

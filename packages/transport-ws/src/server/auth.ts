@@ -3,23 +3,7 @@ import { parseConfig } from '@switchyard/core/adapter';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { jwtOptionsSchema, type AuthenticateHook, type JwtOptionsInput } from '../options.js';
 
-/** What the `authenticate` hook gets. */
-export interface AuthContext {
-  /** The upgrade request (headers, URL, socket). */
-  request: IncomingMessage;
-  /** The token from `?token=`, `Authorization: Bearer`, or the hello's `token` field. */
-  token: string | undefined;
-  /** The client's IP address. */
-  ip: string;
-  /** `hello.params`, when authentication happens at the hello. */
-  params?: Record<string, unknown> | undefined;
-}
-
-/** An accepted client: its user id (may be absent for anonymous) and data the application keeps on the connection. */
-export interface AuthResult {
-  userId?: string | undefined;
-  data?: Record<string, unknown> | undefined;
-}
+export type { AuthContext, AuthResult } from '../options.js';
 
 /** The token of an upgrade request: `?token=` or `Authorization: Bearer`. */
 export function tokenFromRequest(request: IncomingMessage): string | undefined {

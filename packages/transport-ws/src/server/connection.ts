@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { NodeOptions } from '../options.js';
-import { encodeBatch, encodeGap, type GapReason, type Priority, type RoomState } from '../protocol/server-frames.js';
+import { encodeBatch, encodeGap, PING, type GapReason, type Priority, type RoomState } from '../protocol/server-frames.js';
 import type { Batcher, Flushable } from './batcher.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import type { TransportMetrics } from './metrics.js';
@@ -66,7 +66,8 @@ export interface RoomGapNotice {
 
 type Held = { frame: RoomFrame } | { gap: RoomGapNotice };
 
-const SETTLED: Promise<unknown> = Promise.resolve();
+/** handshake: waiting for hello; open: welcomed (or being welcomed); closing: close frame sent; closed. */
+export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Options of a shared Buffer send: a text frame. */
@@ -77,30 +78,21 @@ const TEXT = { binary: false } as const;
  * `on('message' | 'close')`, `join`, `leave`, `send`, `close`; the node drives the rest.
  */
 export class Connection<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> implements Flushable {
-  /** User id from authentication, if any. */
-  userId: string | undefined;
-  /** Session id (set at the hello). */
-  sessionId = '';
-  /** The last session-store write for this connection: later ones are chained after it, so they land in order. */
-  sessionWrite: Promise<unknown> = SETTLED;
-  /** `hello.params` the client sent (a shared empty object when it sent none). */
-  params: Readonly<Record<string, unknown>> = NO_PARAMS;
+  private _userId: string | undefined;
+  private _sessionId = '';
+  private _params: Readonly<Record<string, unknown>> = NO_PARAMS;
   private _data: Record<string, unknown> | undefined;
   private _request: IncomingMessage | undefined;
   private _cursors: Map<string, RoomCursorState> | undefined;
   private _replaying: Map<string, Held[]> | undefined;
-  /** handshake: waiting for hello; open: welcomed; closing: close frame sent; closed. */
-  state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
-  /** True when authentication already happened at the upgrade. */
-  authenticated = false;
-  badFrames = 0;
+  private _state: ConnectionState = 'handshake';
+  private _authenticated = false;
+  private _badFrames = 0;
   readonly bucket: TokenBucket | undefined;
   readonly openedAt = performance.now();
-  /** When the last server ping went out (the open time before the first). */
-  pingSentAt = this.openedAt;
-  /** A ping is out and no frame has come since. */
-  awaitingPong = false;
-  closingSince = 0;
+  private _pingSentAt = this.openedAt;
+  private _awaitingPong = false;
+  private _closingSince = 0;
   /** Deliveries wait until the welcome is written. */
   private held = true;
   private inflight = 0;
@@ -133,6 +125,87 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
    */
   get request(): IncomingMessage | undefined {
     return this._request;
+  }
+
+  /** User id from authentication, if any. */
+  get userId(): string | undefined {
+    return this._userId;
+  }
+
+  /** Session id (set at the hello; '' before). */
+  get sessionId(): string {
+    return this._sessionId;
+  }
+
+  /** `hello.params` the client sent (a shared empty object when it sent none). */
+  get params(): Readonly<Record<string, unknown>> {
+    return this._params;
+  }
+
+  /** handshake: waiting for hello; open: welcomed; closing: close frame sent; closed. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** True when authentication already happened at the upgrade. */
+  get authenticated(): boolean {
+    return this._authenticated;
+  }
+
+  /** Bad frames this connection sent so far. */
+  get badFrames(): number {
+    return this._badFrames;
+  }
+
+  /** When the last server ping went out (the open time before the first). */
+  get pingSentAt(): number {
+    return this._pingSentAt;
+  }
+
+  /** A ping is out and no frame has come since. */
+  get awaitingPong(): boolean {
+    return this._awaitingPong;
+  }
+
+  /** When the close frame went out (performance.now()), 0 before. */
+  get closingSince(): number {
+    return this._closingSince;
+  }
+
+  /** @internal authenticated (at the upgrade: `atUpgrade`, or by the hello): its user and data. */
+  authenticate(userId: string | undefined, data: Record<string, unknown> | undefined, atUpgrade: boolean): void {
+    this._userId = userId;
+    this._data = { ...this._data, ...(data ?? {}) };
+    if (atUpgrade) this._authenticated = true;
+  }
+
+  /** @internal the hello came: the connection is open (not welcomed yet) with the client's params. */
+  opened(params: Readonly<Record<string, unknown>> | undefined): void {
+    if (this._state !== 'handshake') return;
+    this._state = 'open';
+    if (params) this._params = params;
+  }
+
+  /** @internal the session is created or resumed */
+  setSession(sessionId: string): void {
+    this._sessionId = sessionId;
+  }
+
+  /** @internal one more bad frame; returns how many so far */
+  countBadFrame(): number {
+    return ++this._badFrames;
+  }
+
+  /** @internal a frame came from the client: it is alive */
+  heard(): void {
+    this._awaitingPong = false;
+  }
+
+  /** @internal send a server ping at `now` and wait for any frame */
+  ping(now: number): void {
+    this._pingSentAt = now;
+    this._awaitingPong = true;
+    this.control(PING);
   }
 
   /** @internal the hello is done: let the request go unless the node keeps it */
@@ -236,8 +309,8 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     if (this.state === 'closing' || this.state === 'closed') return;
     this.held = false;
     while (this.queue.length > 0 && this.ws.readyState === this.ws.OPEN) this.writeBatch(this.queue.take(this.host.options.batch.maxMessages));
-    this.state = 'closing';
-    this.closingSince = performance.now();
+    this._state = 'closing';
+    this._closingSince = performance.now();
     this.host.batcher.forget(this);
     try {
       this.ws.close(code, fitReason(reason));
@@ -450,8 +523,8 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
   private slowConsumer(): void {
     this.host.metrics.slowConsumers.inc();
     this.queue.clear();
-    this.state = 'closing';
-    this.closingSince = performance.now();
+    this._state = 'closing';
+    this._closingSince = performance.now();
     this.host.batcher.forget(this);
     try {
       this.ws.close(CloseCode.SlowConsumer, 'slow_consumer');
@@ -493,7 +566,7 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
   /** Called once when the socket is closed. */
   closed(code: number, reason: string): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this._state = 'closed';
     this.queue.clear();
     this.host.batcher.forget(this);
     this.host.onClosed(this.untyped, code, reason);

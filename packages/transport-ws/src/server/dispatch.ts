@@ -8,15 +8,15 @@ import { encodeAck, encodeError, encodeNack, PONG, type ErrorCode } from '../pro
 import type { Connection } from './connection.js';
 import { allowedToJoin, handleHello } from './handshake.js';
 import { joinRoom, leaveRoom } from './membership.js';
-import type { SwitchyardNode } from './node.js';
+import type { NodeInternals } from './host.js';
 
 const chains = new WeakMap<Connection, Promise<void>>();
 
 /** Count a bad frame, answer it, and close with 4000 past `maxBadFrames`. */
-function badFrame(node: SwitchyardNode, conn: Connection, reason: string, code: ErrorCode, message: string, id?: number): void {
+function badFrame(node: NodeInternals, conn: Connection, reason: string, code: ErrorCode, message: string, id?: number): void {
   node.metrics.badFrames.inc({ reason });
   conn.control(encodeError(code, message, id));
-  if (++conn.badFrames > node.options.maxBadFrames) conn.close(CloseCode.BadFrame, 'bad_frame');
+  if (conn.countBadFrame() > node.options.maxBadFrames) conn.close(CloseCode.BadFrame, 'bad_frame');
 }
 
 /** Reply to a request: an ack when it had an id, else an error frame for failures only. */
@@ -26,9 +26,9 @@ function reply(conn: Connection, id: number | undefined, ok: boolean, resultOrCo
 }
 
 /** Handle one WebSocket message from a client. Never throws. */
-export function onClientMessage(node: SwitchyardNode, conn: Connection, raw: RawData, isBinary: boolean): void {
+export function onClientMessage(node: NodeInternals, conn: Connection, raw: RawData, isBinary: boolean): void {
   if (conn.state === 'closing' || conn.state === 'closed') return;
-  conn.awaitingPong = false;
+  conn.heard();
   node.metrics.received.inc();
   if (conn.bucket && !conn.bucket.take()) {
     node.metrics.rateLimited.inc();
@@ -51,7 +51,7 @@ export function onClientMessage(node: SwitchyardNode, conn: Connection, raw: Raw
  * A parsed client frame: pings answered at once, the rest handled one after another in the
  * order they came (a hello first). The early hello (carried in the upgrade) comes in here too.
  */
-export function receiveFrame(node: SwitchyardNode, conn: Connection, frame: ClientFrame): void {
+export function receiveFrame(node: NodeInternals, conn: Connection, frame: ClientFrame): void {
   if (frame.t === 'ping') return conn.control(PONG);
   if (frame.t === 'pong') return;
   // The hello is the first frame queued, so a connection has a chain exactly when its hello came.
@@ -74,7 +74,7 @@ export function receiveFrame(node: SwitchyardNode, conn: Connection, frame: Clie
 
 const IDLE: Promise<void> = Promise.resolve();
 
-async function handle(node: SwitchyardNode, conn: Connection, frame: ClientFrame): Promise<void> {
+async function handle(node: NodeInternals, conn: Connection, frame: ClientFrame): Promise<void> {
   if (conn.state === 'closing' || conn.state === 'closed') return;
   switch (frame.t) {
     case 'hello':
@@ -100,7 +100,7 @@ async function handle(node: SwitchyardNode, conn: Connection, frame: ClientFrame
   }
 }
 
-async function publish(node: SwitchyardNode, conn: Connection, frame: PubFrame): Promise<void> {
+async function publish(node: NodeInternals, conn: Connection, frame: PubFrame): Promise<void> {
   const hook = node.options.authorizePublish;
   if (hook) {
     let ok = false;

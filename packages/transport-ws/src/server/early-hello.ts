@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { EARLY_HELLO_MAX_LENGTH, EARLY_HELLO_PREFIX, EARLY_SUBPROTOCOL } from '../protocol/early-hello.js';
 import { parseClientFrame, type HelloFrame } from '../protocol/client-frames.js';
 import { SUBPROTOCOL } from '../protocol/version.js';
-import type { SwitchyardNode } from './node.js';
+import type { NodeInternals } from './host.js';
 
 /** Hellos taken from upgrade requests, until the connection for the request exists. */
 const early = new WeakMap<IncomingMessage, HelloFrame>();
@@ -15,7 +15,7 @@ const early = new WeakMap<IncomingMessage, HelloFrame>();
  * does not parse is counted (`bad_frames_total{reason="early_hello"}`) and costs the client only
  * the round trip it hoped to save.
  */
-export function selectSubprotocol(node: SwitchyardNode, protocols: Set<string>, req: IncomingMessage): string | false {
+export function selectSubprotocol(node: NodeInternals, protocols: Set<string>, req: IncomingMessage): string | false {
   if (protocols.has(EARLY_SUBPROTOCOL)) {
     for (const p of protocols) {
       if (!p.startsWith(EARLY_HELLO_PREFIX)) continue;
@@ -31,7 +31,7 @@ export function selectSubprotocol(node: SwitchyardNode, protocols: Set<string>, 
   return protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false;
 }
 
-function parseCarrier(node: SwitchyardNode, value: string): HelloFrame | undefined {
+function parseCarrier(node: NodeInternals, value: string): HelloFrame | undefined {
   const text = Buffer.from(value.slice(EARLY_HELLO_PREFIX.length), 'base64url').toString('utf8');
   const parsed = parseClientFrame(text, node.options.maxFrameDepth);
   return parsed.ok && parsed.frame.t === 'hello' ? parsed.frame : undefined;

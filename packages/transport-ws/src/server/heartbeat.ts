@@ -1,6 +1,5 @@
 import { CloseCode } from '../protocol/close-codes.js';
-import { PING } from '../protocol/server-frames.js';
-import type { SwitchyardNode } from './node.js';
+import type { NodeInternals } from './host.js';
 
 /**
  * One shared timer for every socket of a node: hello deadline, server pings, pong deadline
@@ -9,7 +8,7 @@ import type { SwitchyardNode } from './node.js';
 export class Heartbeat {
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly node: SwitchyardNode) {}
+  constructor(private readonly node: NodeInternals) {}
 
   get periodMs(): number {
     const o = this.node.options;
@@ -40,9 +39,7 @@ export class Heartbeat {
           this.node.metrics.heartbeatTimeouts.inc();
           c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');
         } else {
-          c.pingSentAt = now;
-          c.awaitingPong = true;
-          c.control(PING);
+          c.ping(now);
         }
       }
     }

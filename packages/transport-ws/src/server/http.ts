@@ -1,6 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NodeInfo } from '@switchyard/core';
-import type { SwitchyardNode } from './node.js';
+import type { ClusterNodeApi, Logger, NodeInfo } from '@switchyard/core';
+
+/** What the endpoints read of a node (a `SwitchyardNode` is one). */
+export interface EndpointsNode {
+  readonly id: string;
+  readonly cluster: ClusterNodeApi;
+  readonly logger: Logger;
+  readonly options: { readonly httpPrefix: string };
+  /** Why the node is (not) ready, for /ready. */
+  readonly readiness: string;
+  readonly connections: ReadonlyMap<string, unknown>;
+}
 
 /** Node-style handler; calls `next()` (when given) for paths it does not serve, so it mounts in Express/Connect. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -46,7 +56,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /** The node's endpoint answers (what `httpHandler` serves). */
-export function endpoints(node: SwitchyardNode): Endpoints {
+export function endpoints(node: EndpointsNode): Endpoints {
   return {
     health: () => ({ status: 200, body: { status: 'ok' } }),
     ready: () => {
@@ -83,7 +93,7 @@ export function endpoints(node: SwitchyardNode): Endpoints {
 }
 
 /** The node's HTTP endpoints: /health, /ready, /metrics, /cluster, /route (under `httpPrefix`). */
-export function createHttpHandler(node: SwitchyardNode): HttpHandler {
+export function createHttpHandler(node: EndpointsNode): HttpHandler {
   const answers = endpoints(node);
   return (req, res, next) => {
     const prefix = node.options.httpPrefix;

@@ -1,9 +1,9 @@
-import { decodeHistoryRecord } from '@switchyard/core/adapter';
+import { decodeHistoryRecord, historyStream, planReplay, readAfter, type ReplayRead, type ResumeFrom } from '@switchyard/core/adapter';
 import type { HistoryEntry } from '@switchyard/core';
 import { encodeBatch, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
 import type { SharedFrame } from './send-queue.js';
-import type { Connection, RoomCursorState, RoomGapNotice } from './connection.js';
-import type { SwitchyardNode } from './node.js';
+import type { Connection, RoomCursorState } from './connection.js';
+import type { NodeInternals } from './host.js';
 import { RoomFrame } from './room-frame.js';
 
 export interface Joined {
@@ -13,10 +13,7 @@ export interface Joined {
 }
 
 /** A resume position a client sent (hello rooms, join). */
-export interface From {
-  offset?: number | undefined;
-  epoch?: string | undefined;
-}
+export type From = ResumeFrom;
 
 const stateOf = (room: string, c: RoomCursorState): RoomState => ({
   room,
@@ -36,7 +33,7 @@ const stateOf = (room: string, c: RoomCursorState): RoomState => ({
  * A join with an offset for a room the connection is already in asks for a replay after that
  * offset (the SDK does this when it sees a hole in what it received).
  */
-export async function joinRoom(node: SwitchyardNode, conn: Connection, room: string, from?: From): Promise<Joined> {
+export async function joinRoom(node: NodeInternals, conn: Connection, room: string, from?: From): Promise<Joined> {
   const history = node.historyFor(room) ? node.cluster.history : undefined;
   const existing = conn.cursors.get(room);
   if (existing) {
@@ -78,56 +75,31 @@ export async function joinRoom(node: SwitchyardNode, conn: Connection, room: str
     node.logger.warn({ err, room }, 'history unavailable for a join');
     return { state: { ...stateOf(room, cursor), recovered: false, gap: from?.offset !== undefined }, replay: release };
   } finally {
-    // (during the hello there is no session id yet: the session is written once, with its rooms)
-    if (conn.sessionId && conn.cursors.get(room) === cursor) {
-      const sessionId = conn.sessionId;
-      conn.sessionWrite = conn.sessionWrite.then(() => node.cluster.sessions.setRoom(sessionId, room, { offset: Math.max(0, cursor.offset), epoch: cursor.epoch })).catch(() => undefined);
-    }
+    // (during the hello there is no session yet: the session is written once, with its rooms)
+    if (conn.cursors.get(room) === cursor) node.sessions.roomJoined(conn, room, cursor);
   }
 }
 
 /**
- * Read history after the client's offset and prepare the replay: gap notices for what is gone
- * (another epoch, trimmed, past `maxReplay`), the messages in order. An offset ahead of the
- * room's head in the current epoch is refused explicitly (`gap`, reason `ahead`, with the head
- * as `offset`): the client must not wait for messages that were never written.
+ * Read history after the client's offset (reads in flight shared, see ReplayCache) and plan the
+ * replay with core: gap notices for what is gone, the messages in order, an offset ahead of the
+ * room's head refused (`gap`, reason `ahead`).
  */
-async function replayAfter(node: SwitchyardNode, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
+async function replayAfter(node: NodeInternals, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
   const after = from.offset as number;
-  const stream = node.streamOf(room);
+  const stream = historyStream(room);
   const max = node.options.maxReplay;
-  const r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(node, stream, after, from.epoch, max));
-  const sameEpoch = from.epoch === undefined || from.epoch === r.epoch;
-  const gaps: RoomGapNotice[] = [];
-  if (sameEpoch && after > r.top) {
+  const history = node.cluster.history;
+  if (!history) throw new Error('no history store');
+  const r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(history, stream, after, from.epoch, max));
+  const plan = planReplay(room, r, { offset: after, epoch: from.epoch }, cursor, (e, prev) => node.replays.frame(room, r.epoch, e, prev, () => toFrame(room, e, r.epoch, prev)));
+  if (plan.state.reason === 'ahead') {
     node.metrics.gaps.inc({ reason: 'ahead' });
-    if (cursor.epoch !== r.epoch || cursor.offset < 0) Object.assign(cursor, { offset: r.top, sent: r.top, epoch: r.epoch });
-    return {
-      state: { room, offset: r.top, epoch: r.epoch, history: true, recovered: false, gap: true, reason: 'ahead' },
-      replay: () => conn.endReplay(room),
-    };
+    return { state: plan.state, replay: () => conn.endReplay(room) };
   }
-  // the socket's frames chain on what the client has
-  const base = sameEpoch ? after : 0;
-  if (cursor.epoch !== r.epoch || cursor.offset < 0 || cursor.offset > base) Object.assign(cursor, { offset: base, sent: base, epoch: r.epoch });
-  else cursor.sent = base;
-  // (another epoch: the client sees the new epoch in the state and reports the old one's end itself)
-  const first = r.entries[0]?.offset ?? r.top + 1;
-  if (r.trimmed && first - 1 > base) gaps.push({ epoch: r.epoch, from: base, to: first - 1, reason: 'trimmed' });
-  const last = r.entries.at(-1)?.offset ?? Math.max(base, first - 1);
-  const capped = r.capped && last < r.top;
-  const frames: RoomFrame[] = [];
-  let prev = Math.max(base, first - 1);
-  for (const e of r.entries) {
-    const f = node.replays.frame(room, r.epoch, e, prev, () => toFrame(room, e, r.epoch, prev));
-    prev = e.offset;
-    if (f) frames.push(f);
-    else gaps.push({ epoch: r.epoch, from: e.offset - 1, to: e.offset, reason: 'malformed' });
-  }
-  const endGap: RoomGapNotice | undefined = capped ? { epoch: r.epoch, from: last, to: r.top, reason: 'max_replay' } : undefined;
-  const gap = gaps.length > 0 || endGap !== undefined || !sameEpoch;
+  const { frames, gaps, endGap } = plan;
   return {
-    state: { room, offset: endGap ? r.top : Math.max(last, base), epoch: r.epoch, history: true, recovered: !gap, gap },
+    state: plan.state,
     replay: () => {
       // The common case (clients of a dead node resuming the same room from the same offset):
       // the replay is encoded once, in frames of up to batch.maxMessages, shared by every socket.
@@ -138,10 +110,9 @@ async function replayAfter(node: SwitchyardNode, conn: Connection, room: string,
         return;
       }
       // gap notices and messages in offset order (a malformed entry's notice sits at its place)
-      const items = [...gaps.map((g) => ({ at: g.to ?? g.from, g })), ...frames.map((f) => ({ at: f.offset, f }))].sort((a, b) => a.at - b.at);
-      for (const it of items) {
-        if ('g' in it) conn.pushGap(room, it.g);
-        else conn.pushRoom(room, it.f);
+      for (const it of plan.items) {
+        if ('gap' in it) conn.pushGap(room, it.gap);
+        else conn.pushRoom(room, it.frame);
       }
       if (endGap) conn.pushGap(room, endGap);
       node.metrics.replayed.inc(frames.length);
@@ -151,10 +122,10 @@ async function replayAfter(node: SwitchyardNode, conn: Connection, room: string,
 }
 
 /** Replays already encoded, by the read they came from (coalesced reads share one). */
-const encodedReplays = new WeakMap<ReadResult, SharedFrame[]>();
+const encodedReplays = new WeakMap<ReplayRead, SharedFrame[]>();
 
 /** Write the replay as shared frames if this socket's stream continues where it starts; false when it does not. */
-function sharedReplay(node: SwitchyardNode, conn: Connection, room: string, r: ReadResult, frames: RoomFrame[]): boolean {
+function sharedReplay(node: NodeInternals, conn: Connection, room: string, r: ReplayRead, frames: RoomFrame[]): boolean {
   if (frames.some((f) => f.priority !== 'normal' || f.excludes(conn.id))) return false;
   let chunks = encodedReplays.get(r);
   if (!chunks) {
@@ -188,45 +159,6 @@ function sharedReplay(node: SwitchyardNode, conn: Connection, room: string, r: R
   return true;
 }
 
-interface ReadResult {
-  entries: HistoryEntry[];
-  epoch: string;
-  top: number;
-  /** Entries after the offset were trimmed (or the epoch changed). */
-  trimmed: boolean;
-  /** Stopped at `max` entries before the top. */
-  capped: boolean;
-}
-
-async function readAfter(node: SwitchyardNode, stream: string, after: number, epoch: string | undefined, max: number): Promise<ReadResult> {
-  const history = node.cluster.history;
-  if (!history) throw new Error('no history store');
-  const entries: HistoryEntry[] = [];
-  let trimmed = false;
-  let capped = false;
-  let currentEpoch = '';
-  let top = 0;
-  let from = after;
-  let fromEpoch: string | null = epoch ?? null;
-  for (;;) {
-    const r = await history.read(stream, from, { limit: Math.max(1, max - entries.length), epoch: fromEpoch });
-    if (currentEpoch && r.epoch !== currentEpoch) return { entries, epoch: currentEpoch, top, trimmed: true, capped };
-    currentEpoch = r.epoch;
-    top = r.top;
-    trimmed ||= r.gap && (fromEpoch === null || fromEpoch === r.epoch);
-    entries.push(...r.entries);
-    const last = r.entries.at(-1)?.offset;
-    if (last === undefined || last >= r.top) break;
-    if (entries.length >= max) {
-      capped = true;
-      break;
-    }
-    from = last;
-    fromEpoch = r.epoch;
-  }
-  return { entries, epoch: currentEpoch, top, trimmed, capped };
-}
-
 function toFrame(room: string, e: HistoryEntry, epoch: string, prev: number): RoomFrame | undefined {
   const rec = decodeHistoryRecord(e.payload);
   if (!rec || typeof rec.data !== 'object' || rec.data === null) return undefined;
@@ -236,15 +168,11 @@ function toFrame(room: string, e: HistoryEntry, epoch: string, prev: number): Ro
 }
 
 /** Leave `room`, release (or unfollow) it when the last local member goes, and forget it in the session. */
-export async function leaveRoom(node: SwitchyardNode, conn: Connection, room: string): Promise<void> {
+export async function leaveRoom(node: NodeInternals, conn: Connection, room: string): Promise<void> {
   const c = conn.cursors.get(room);
   if (!c) return;
   conn.cursors.delete(room);
   conn.replaying.delete(room);
   await node.index.leave(conn, room, c.history);
-  if (conn.sessionId) {
-    const sessionId = conn.sessionId;
-    conn.sessionWrite = conn.sessionWrite.then(() => node.cluster.sessions.removeRoom(sessionId, room)).catch(() => undefined);
-    await conn.sessionWrite;
-  }
+  await node.sessions.roomLeft(conn, room);
 }

@@ -11,10 +11,10 @@ import {
   type Logger,
   type RoomGap,
 } from '@switchyard/core';
-import { historyStream, randomId, TypedEmitter } from '@switchyard/core/adapter';
+import { randomId, SessionService, TypedEmitter } from '@switchyard/core/adapter';
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
-import { encodeGap, encodeMsg, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
+import { encodeGap, encodeMsg, type Priority, type WireMessage } from '../protocol/server-frames.js';
 import { selectSubprotocol } from './early-hello.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
@@ -22,7 +22,7 @@ import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
 import { ReplayCache } from './replay-cache.js';
 import { wsError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection } from './connection.js';
 import { moveConnections } from './drain.js';
 import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler, type HttpHandler } from './http.js';
@@ -33,7 +33,7 @@ import { addresses, nodeOfConnection, Sender } from './sender.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { handleUpgrade } from './upgrade.js';
 import { joinRoom, leaveRoom } from './membership.js';
-import { closeSession } from './handshake.js';
+import { registerInternals, type NodeInternals } from './host.js';
 import { closeOnSignals, type SignalHandle, type SignalOptions } from './signals.js';
 import { presenceHandlers, PresenceQueries, toConnectionCount, toRoomMembers, type ConnectionCount, type PresenceOptions, type RoomMembers } from './presence.js';
 
@@ -60,36 +60,32 @@ export interface CloseOptions {
  * events clients send to it (`conn.on('message', ...)`). Both optional: without them any event
  * name and any data are accepted.
  */
-export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> extends TypedEmitter<SwitchyardNodeEvents<S, C>> implements ConnectionHost {
+export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> extends TypedEmitter<SwitchyardNodeEvents<S, C>> {
   readonly options: NodeOptions;
   readonly cluster: ClusterNodeApi;
   readonly logger: Logger;
-  readonly metrics: TransportMetrics;
-  readonly batcher: Batcher;
-  /** @internal what replays share: coalesced history reads, entries encoded once */
-  readonly replays = new ReplayCache();
-  /** Room-level batching: a room's messages of one turn, encoded once for every member. */
-  private readonly roomBatcher: RoomBatcher;
-  /** @internal open (welcomed) connections and their rooms and users. */
-  readonly index: LocalIndex;
-  /** @internal every socket, welcomed or not. */
-  readonly sockets = new Set<Connection>();
-  /** @internal */
-  readonly ipLimiter: IpLimiter;
-  /** @internal */
-  wss: WebSocketServer | undefined;
   /** `(req, res, next?)`: serves /health /ready /metrics /cluster /route; mount it yourself when attaching to your own server. */
   readonly httpHandler: HttpHandler;
+  /** What the server helpers share (upgrade, hello, rooms, drain, heartbeat): see server/host.ts. */
+  private readonly internals: NodeInternals;
+  private readonly metrics: TransportMetrics;
+  private readonly batcher: Batcher;
+  /** Room-level batching: a room's messages of one turn, encoded once for every member. */
+  private readonly roomBatcher: RoomBatcher;
+  /** Open (welcomed) connections and their rooms and users. */
+  private readonly index: LocalIndex;
+  private readonly _sockets = new Set<Connection>();
+  private wss: WebSocketServer | undefined;
   private server: Server | undefined;
-  /** @internal true when the node created its http.Server */
-  ownServer = false;
+  /** True when the node created its http.Server. */
+  private ownServer = false;
   private _url = '';
   private phase: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private _draining = false;
   private closing: Promise<void> | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly unsubscribe: Array<() => void> = [];
-  private readonly onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void handleUpgrade(this.untyped, req, socket, head);
+  private readonly onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void handleUpgrade(this.internals, req, socket, head);
 
   constructor(input: NodeOptionsInput) {
     super();
@@ -104,14 +100,57 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       targets: (key) => (key === EVERYONE ? this.index.connections.values() : this.index.inRoom(key)),
     });
     this.index = new LocalIndex(this.cluster);
-    this.ipLimiter = new IpLimiter(this.options.maxConnectionsPerIp);
-    this.heartbeat = new Heartbeat(this.untyped);
-    this.httpHandler = createHttpHandler(this.untyped);
+    this.internals = this.makeInternals(new IpLimiter(this.options.maxConnectionsPerIp));
+    registerInternals(this, this.internals);
+    this.heartbeat = new Heartbeat(this.internals);
+    this.httpHandler = createHttpHandler(this);
   }
 
-  /** This node as its helpers see it (the event maps are the application's business). */
-  private get untyped(): SwitchyardNode {
-    return this as unknown as SwitchyardNode;
+  /** The host object the server helpers and connections see; the event maps are the application's business. */
+  private makeInternals(ipLimiter: IpLimiter): NodeInternals {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const node = this;
+    const sessions = new SessionService(this.cluster, { ttlMs: () => this.sessionTtlMs, logger: this.logger });
+    const internals: NodeInternals = {
+      id: this.id,
+      options: this.options,
+      cluster: this.cluster,
+      logger: this.logger,
+      metrics: this.metrics,
+      batcher: this.batcher,
+      sessions,
+      replays: new ReplayCache(),
+      index: this.index,
+      sockets: this._sockets,
+      ipLimiter,
+      get wss() {
+        return node.wss;
+      },
+      get ownServer() {
+        return node.ownServer;
+      },
+      get accepting() {
+        return node.accepting;
+      },
+      get draining() {
+        return node.draining;
+      },
+      historyFor: (room) => this.historyFor(room),
+      newConnection: (ws, req, ip) => {
+        const conn = new Connection(`${this.id}~${randomId(9)}`, ws, req, ip, internals);
+        this._sockets.add(conn);
+        return conn;
+      },
+      emitConnection: (conn) => this.emit('connection', conn as unknown as Connection<S, C>),
+      joinRoom: (conn, room) =>
+        joinRoom(internals, conn, room).then((j) => {
+          j.replay();
+          return j.state;
+        }),
+      leaveRoom: (conn, room) => leaveRoom(internals, conn, room),
+      onClosed: (conn, code, reason) => this.onClosed(conn, code, reason),
+    };
+    return internals;
   }
 
   /** This node's id (the cluster node's). */
@@ -169,6 +208,11 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     return this.index.connections;
   }
 
+  /** Every socket on this node, welcomed or not (a socket leaves the set once closed). */
+  get sockets(): ReadonlySet<Connection> {
+    return this._sockets;
+  }
+
   /**
    * Listen (or attach), publish this node's URL and load to the cluster, start the cluster
    * if it was not started yet, and begin serving. Call once.
@@ -185,7 +229,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       clientTracking: false,
       maxPayload: o.maxPayload,
       perMessageDeflate: o.perMessageDeflate ? { threshold: o.perMessageDeflate.threshold } : false,
-      handleProtocols: (protocols, req) => selectSubprotocol(this.untyped, protocols, req),
+      handleProtocols: (protocols, req) => selectSubprotocol(this.internals, protocols, req),
     });
     if (o.server) {
       this.server = o.server;
@@ -388,8 +432,8 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       this.logger.info('fence lifted: accepting clients again');
       return;
     }
-    this.logger.error({ reason, sockets: this.sockets.size }, 'node fenced: closing every client (4011) so they move to healthy nodes');
-    for (const c of [...this.sockets]) {
+    this.logger.error({ reason, sockets: this._sockets.size }, 'node fenced: closing every client (4011) so they move to healthy nodes');
+    for (const c of [...this._sockets]) {
       if (c.state === 'closing' || c.state === 'closed') continue;
       this.metrics.fencedClosed.inc();
       c.close(CloseCode.Fenced, 'fenced');
@@ -400,12 +444,12 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     if (env.node !== undefined && env.node !== this.id) return;
     if (env.action === 'drain') {
       this._draining = true;
-      void moveConnections(this.untyped, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
+      void moveConnections(this.internals, [...this.index.connections.values()], 'draining').catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed'));
     } else if (env.action === 'rebalance') {
       const n = typeof env.args.connections === 'number' ? Math.floor(env.args.connections) : 0;
-      const target = typeof env.args.to === 'string' ? this.cluster.healthyNodes().find((x) => x.id === env.args.to && x.id !== this.id && x.url) : undefined;
+      const target = this.internals.sessions.nodeTarget(env.args.to);
       const open = [...this.index.connections.values()].filter((c) => c.state === 'open');
-      if (n > 0 && !this._draining) void moveConnections(this.untyped, open.slice(0, n), 'rebalance', target ? { id: target.id, url: target.url } : undefined).catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
+      if (n > 0 && !this._draining) void moveConnections(this.internals, open.slice(0, n), 'rebalance', target).catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
     } else if (env.action === 'disconnect') {
       const id = env.args.connectionId;
       const code = typeof env.args.code === 'number' && (env.args.code === 1000 || (env.args.code >= 4000 && env.args.code <= 4999)) ? env.args.code : CloseCode.Normal;
@@ -423,52 +467,22 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     await this.cluster.control('disconnect', args, nodeOfConnection(connectionId));
   }
 
-  // ---------------------------------------------------------------- ConnectionHost
+  // ---------------------------------------------------------------- connections
 
-  /** @internal */
-  joinRoom(conn: Connection, room: string): Promise<RoomState> {
-    return joinRoom(this.untyped, conn, room).then((j) => {
-      j.replay();
-      return j.state;
-    });
-  }
-
-  /** @internal */
-  leaveRoom(conn: Connection, room: string): Promise<void> {
-    return leaveRoom(this.untyped, conn, room);
-  }
-
-  /** @internal a new socket (before the hello) */
-  newConnection(ws: import('ws').WebSocket, req: IncomingMessage, ip: string): Connection {
-    const conn = new Connection(`${this.id}~${randomId(9)}`, ws, req, ip, this);
-    this.sockets.add(conn);
-    return conn;
-  }
-
-  /** @internal */
-  onClosed(conn: Connection, code: number, _reason: string): void {
-    this.sockets.delete(conn);
-    this.ipLimiter.release(conn.ip);
+  /** A socket closed: forget it, and store its session's room offsets when it was welcomed. */
+  private onClosed(conn: Connection, code: number, reason: string): void {
+    this._sockets.delete(conn);
+    this.internals.ipLimiter.release(conn.ip);
     this.metrics.closed.inc({ code: String(code) });
     if (this.index.connections.get(conn.id) !== conn) return;
     this.metrics.connections.dec();
     void this.index.removeConnection(conn);
-    void closeSession(this.untyped, conn);
-    this.emit('disconnect', conn as unknown as Connection<S, C>, code, _reason);
+    void this.internals.sessions.close(conn);
+    this.emit('disconnect', conn as unknown as Connection<S, C>, code, reason);
   }
 
   override onListenerError(err: unknown, event: string): void {
     this.logger.error({ err, event }, 'node event listener threw');
-  }
-
-  /** @internal */
-  streamOf(room: string): string {
-    return historyStream(room);
-  }
-
-  /** @internal emit from helpers */
-  emitConnection(conn: Connection): void {
-    this.emit('connection', conn as unknown as Connection<S, C>);
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -491,7 +505,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
    * (call it directly in tests) and `remove()`.
    */
   closeOnSignals(options: SignalOptions = {}): SignalHandle {
-    return closeOnSignals(this.untyped, options);
+    return closeOnSignals(this, options);
   }
 
   private async doClose(graceMs: number): Promise<void> {
@@ -503,12 +517,12 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       await untilDeadline(this.cluster.drain().catch((err: unknown) => this.logger.warn({ err }, 'cluster drain failed')), deadline);
       // placement and session hand-over talk to the stores: never past the deadline
       await untilDeadline(
-        moveConnections(this.untyped, [...this.sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed')),
+        moveConnections(this.internals, [...this._sockets], 'draining', undefined, deadline).catch((err: unknown) => this.logger.warn({ err }, 'moving clients failed')),
         deadline,
       );
       await this.waitForSockets(deadline);
     }
-    for (const c of this.sockets) c.terminate();
+    for (const c of this._sockets) c.terminate();
     this.heartbeat.stop();
     this.batcher.stop();
     this.roomBatcher.stop();
@@ -522,7 +536,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
   }
 
   private async waitForSockets(deadline: number): Promise<void> {
-    while (this.sockets.size > 0 && Date.now() < deadline) {
+    while (this._sockets.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, deadline - Date.now()))));
     }
   }

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { onClientMessage, receiveFrame } from './dispatch.js';
 import { coalesceUpgradeWrites, takeEarlyHello } from './early-hello.js';
 import { tokenFromRequest, type AuthResult } from './auth.js';
-import type { SwitchyardNode } from './node.js';
+import type { NodeInternals } from './host.js';
 import type { RawData, WebSocket } from 'ws';
 import type { Connection } from './connection.js';
 
@@ -32,7 +32,7 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
  * order: accepting (503), origin (403), per-IP limit (429), a token given with the request
  * (401), then hands the socket to ws.
  */
-export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+export async function handleUpgrade(node: NodeInternals, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const o = node.options;
   const q = req.url?.indexOf('?') ?? -1;
   const pathname = q >= 0 ? (req.url as string).slice(0, q) : (req.url ?? '/');
@@ -78,11 +78,7 @@ export async function handleUpgrade(node: SwitchyardNode, req: IncomingMessage, 
   node.wss.handleUpgrade(req, socket, head, (ws) => {
     slot.adopted = true;
     const conn = node.newConnection(ws, req, ip);
-    if (auth) {
-      conn.authenticated = true;
-      conn.userId = auth.userId;
-      conn.data = { ...(auth.data ?? {}) };
-    }
+    if (auth) conn.authenticate(auth.userId, auth.data, true);
     // the same three listener functions for every socket (no closures per connection)
     (ws as SocketOf).switchyard = { node, conn };
     ws.on('message', onMessage);
@@ -103,7 +99,7 @@ const ignore = (): void => undefined;
  * gives it back itself). Its own scope: a closure made in `handleUpgrade` would keep the whole
  * upgrade request alive as long as the socket.
  */
-function holdIpSlot(socket: Duplex, node: SwitchyardNode, ip: string): { adopted: boolean } {
+function holdIpSlot(socket: Duplex, node: NodeInternals, ip: string): { adopted: boolean } {
   const slot = { adopted: false };
   socket.once('close', () => {
     if (!slot.adopted) node.ipLimiter.release(ip);
@@ -112,7 +108,7 @@ function holdIpSlot(socket: Duplex, node: SwitchyardNode, ip: string): { adopted
 }
 
 /** A socket knows its connection and node. */
-type SocketOf = WebSocket & { switchyard?: { node: SwitchyardNode; conn: Connection } };
+type SocketOf = WebSocket & { switchyard?: { node: NodeInternals; conn: Connection } };
 
 function onMessage(this: SocketOf, data: RawData, isBinary: boolean): void {
   const s = this.switchyard;
