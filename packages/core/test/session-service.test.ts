@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createCluster, MemoryHub, noopLogger, type ClusterNode, type HistoryEntry, type NodeInfo, type Placement, type SessionRecord } from '../src/index.js';
+import { createCluster, MemoryHub, noopLogger, type ClusterNode, type HistoryEntry, type NodeInfo, type Placement, type PlacementContext, type SessionRecord } from '../src/index.js';
 import { MemorySessionStore, planReplay, SessionService, type PeerCursor, type ReplayRead, type SessionCluster, type SessionPeer } from '../src/adapter.js';
 import { waitFor } from '../src/testing/index.js';
 
@@ -36,15 +36,18 @@ const serviceOf = (c: SessionCluster) => new SessionService(c, { ttlMs: () => 60
 const record = (over: Partial<SessionRecord>): SessionRecord => ({ id: 's1', nodeId: 'a', userId: 'u1', rooms: {}, createdAt: 1000, updatedAt: 1000, ...over });
 
 /** A cluster whose placement answers what the test says (the store is the in-memory one). */
-function stubCluster(placement: Partial<Placement> & { node?: Partial<NodeInfo> }): SessionCluster & { place: ReturnType<typeof vi.fn>; probe: ReturnType<typeof vi.fn> } {
+type Stubbed = Omit<Partial<Placement>, 'node'> & { node?: Partial<NodeInfo> };
+
+function stubCluster(placement: Stubbed) {
   const node = { id: 'b', url: 'ws://b', ...placement.node } as NodeInfo;
+  const answer: Placement = { reason: 'balancer', key: null, local: false, ...placement, node };
   return {
     id: 'a',
     sessions: new MemorySessionStore({ hub: new MemoryHub() }),
-    place: vi.fn(async () => ({ reason: 'balancer', key: null, local: false, ...placement, node })),
+    place: vi.fn(async (_ctx: PlacementContext): Promise<Placement> => answer),
     probe: vi.fn(async () => false),
-    healthyNodes: () => [],
-  };
+    healthyNodes: (): NodeInfo[] => [],
+  } satisfies SessionCluster;
 }
 
 describe('SessionService: open and resume', () => {
@@ -210,7 +213,7 @@ describe('SessionService: drain and rebalance targets', () => {
     await waitFor(async () => (await Promise.all(ids.map((id) => c.sessions.get(id)))).every((r) => r?.nodeId === 'a'));
     c.place.mockClear();
     // the last peer's placement is this node: it has nowhere to go
-    c.place.mockImplementation(async (ctx: { userId?: string }) => ({ reason: 'balancer', key: null, local: ctx.userId === 'u4', node: ctx.userId === 'u4' ? { id: 'a', url: 'ws://a' } : { id: 'b', url: 'ws://b' } }));
+    c.place.mockImplementation(async (ctx) => ({ reason: 'balancer', key: null, local: ctx.userId === 'u4', node: { id: ctx.userId === 'u4' ? 'a' : 'b', url: ctx.userId === 'u4' ? 'ws://a' : 'ws://b' } as NodeInfo }));
     const targets = await service.planMoves(peers, (p) => p.id !== 'a~20');
     expect(targets).toEqual([{ id: 'b', url: 'ws://b' }, { id: 'b', url: 'ws://b' }, undefined, undefined]);
     expect(c.place).toHaveBeenCalledWith(expect.objectContaining({ userId: 'u1', sessionId: ids[0] }));
@@ -237,7 +240,7 @@ describe('SessionService: drain and rebalance targets', () => {
 });
 
 describe('planReplay', () => {
-  const entry = (offset: number): HistoryEntry => ({ offset, payload: new Uint8Array([offset]), ts: 0 }) as HistoryEntry;
+  const entry = (offset: number): HistoryEntry => ({ offset, payload: new Uint8Array([offset]), timestamp: 0 });
   const read = (over: Partial<ReplayRead>): ReplayRead => ({ entries: [], epoch: 'e', top: 0, trimmed: false, capped: false, ...over });
   const make = (e: HistoryEntry, prev: number) => (e.offset === 13 ? undefined : { offset: e.offset, prev });
 

@@ -92,7 +92,7 @@ export class SessionService {
 
   /** Start opening a session for `peer`: the stored session is read at once. */
   open(peer: SessionPeer, request: OpenRequest): SessionOpening {
-    return new SessionOpening(this, this.cluster, peer, request);
+    return new SessionOpening(this.cluster, peer, request, { logger: this.options.logger, opened: (record) => this.opened(peer, record) });
   }
 
   /** The session id of `peer` once opened ('' before). */
@@ -100,15 +100,10 @@ export class SessionService {
     return this.sessions.get(peer)?.id ?? '';
   }
 
-  /** @internal by SessionOpening.commit */
-  opened(peer: SessionPeer, record: SessionRecord): void {
+  /** The session is created or resumed: write it, and chain later writes after this one. */
+  private opened(peer: SessionPeer, record: SessionRecord): void {
     const write = this.cluster.sessions.put(record, this.options.ttlMs()).catch((err: unknown) => this.options.logger.warn({ err }, 'session store put failed'));
     this.sessions.set(peer, { id: record.id, write });
-  }
-
-  /** @internal by SessionOpening.place */
-  get logger(): Logger {
-    return this.options.logger;
   }
 
   /** `peer` joined `room` (or its cursor there was set): record it in the session, after the writes before it. */
@@ -193,11 +188,12 @@ export class SessionOpening {
   private ours: SessionRecord | null | undefined;
   private readonly lost: string | undefined;
 
+  /** Made by {@link SessionService.open}. */
   constructor(
-    private readonly service: SessionService,
     private readonly cluster: SessionCluster,
     private readonly peer: SessionPeer,
     private readonly request: OpenRequest,
+    private readonly owner: { logger: Logger; opened(record: SessionRecord): void },
   ) {
     // only a session of this user counts; a store that fails counts as none
     this.stored = request.session
@@ -235,7 +231,7 @@ export class SessionOpening {
       if (p.local || !p.node.url || displaced(lost, p)) return null;
       return { nodeId: p.node.id, url: p.node.url, reason: p.reason === 'balancer' ? 'balancer' : 'affinity' };
     } catch (err) {
-      this.service.logger.debug({ err }, 'placement failed; accepting locally');
+      this.owner.logger.debug({ err }, 'placement failed; accepting locally');
       return null;
     }
   }
@@ -265,7 +261,7 @@ export class SessionOpening {
       updatedAt: now,
       ...(ours?.data ? { data: ours.data } : {}),
     };
-    this.service.opened(this.peer, record);
+    this.owner.opened(record);
     return { sessionId, resumed: ours !== null };
   }
 }
