@@ -40,6 +40,8 @@ export function connectSwitchyard(spec: ClientSpec, trace: ClientTrace, onMessag
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     reconnect: { baseMs: 100, maxMs: 2000, firstRetryMaxMs: 100 },
     maxRedirects: 2,
+    // BENCH_EARLY_HELLO=0: the hello as a frame after the upgrade (to compare with the early hello)
+    earlyHello: process.env.BENCH_EARLY_HELLO !== '0',
   });
   let node = '';
   let connected = false;

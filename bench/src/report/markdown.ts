@@ -47,6 +47,7 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
   ],
   'connect-storm': [
     ['connections_per_s', 'connections/s'],
+    ['node_cpu_us_per_connection', 'node CPU µs/connection'],
     ['connections', 'connections'],
     ['connect_p50_ms', 'p50 ms'],
     ['connect_p99_ms', 'p99 ms'],
@@ -122,6 +123,7 @@ export const HEADLINE: Array<[ScenarioName, string, string]> = [
   ['saturation', 'messages_per_frame', 'messages per frame, saturation (best step)'],
   ['fanout', 'messages_per_frame', 'messages per frame, fan-out'],
   ['connect-storm', 'connections_per_s', 'connections/s, connect storm'],
+  ['connect-storm', 'node_cpu_us_per_connection', 'node CPU µs/connection, connect storm'],
   ['saturation', 'saturation_deliveries_per_s', 'deliveries/s at saturation'],
 ];
 
@@ -141,7 +143,7 @@ export function headline(aggs: Aggregate[]): string {
   return [
     '### Node CPU per delivery, messages per frame, connect rate',
     '',
-    '_Node CPU µs per delivery: CPU (user + system) of the node processes only, divided by the deliveries clients received in the same window (fan-out, small rooms: from the first publish to the last delivery; saturation: the best step). Messages per frame: messages written to sockets ÷ WebSocket frames carrying them (Switchyard: its `switchyard_ws_messages_sent_total` ÷ `switchyard_ws_frames_written_total`; Socket.IO: engine.io message packets, one frame each; raw ws: one frame per message per socket; ws + batching: its batch frames). Higher is fewer writes. Connect rate: connections one node accepts per second (handshake and room join included)._',
+    '_Node CPU µs per delivery: CPU (user + system) of the node processes only, divided by the deliveries clients received in the same window (fan-out, small rooms: from the first publish to the last delivery; saturation: the best step). Messages per frame: messages written to sockets ÷ WebSocket frames carrying them (Switchyard: its `switchyard_ws_messages_sent_total` ÷ `switchyard_ws_frames_written_total`; Socket.IO: engine.io message packets, one frame each; raw ws: one frame per message per socket; ws + batching: its batch frames). Higher is fewer writes. Connect rate: connections one node accepts per second (handshake and room join included); node CPU µs per connection: the node process's CPU over the storm ÷ connections accepted._',
     '',
     `| system | ${cols.map((c) => c[2]).join(' | ')} |`,
     `|---|${cols.map(() => '---:').join('|')}|`,
