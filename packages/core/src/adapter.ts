@@ -10,7 +10,8 @@
  * - a history backend or a transport reading history: `encodeHistoryRecord`/`decodeHistoryRecord`;
  * - a transport: the bus topic names (`Topics`, `topicFor`, `historyStream`), the envelope
  *   codec and `prepareDelivery` (the one way a deliver envelope is made), `TypedEmitter`;
- *   `SessionService` (open and resume, placement and redirect, session cursors, drain targets)
+ *   `SessionService` (open and resume, placement and redirect, session cursors, drain targets,
+ *   with `inBatches` to pace the moves)
  *   and `readAfter`/`planReplay` (a room's replay after a client's offset), so a transport only
  *   binds its sockets and frames;
  * - the in-memory ports one by one (`MemoryBus`, ...) for tests that compose single ports.
@@ -32,6 +33,7 @@ export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
 
 export { SessionService, SessionOpening, type SessionPeer, type PeerCursor, type OpenRequest, type ResumeFrom, type Redirect, type MoveTarget, type SessionCluster, type SessionServiceOptions } from './session/session-service.js';
 export { readAfter, planReplay, type ReplayRead, type ReplayPlan, type ReplayGap, type ReplayState, type ReplayCursor } from './session/replay.js';
+export { inBatches, type BatchPacing } from './session/batches.js';
 
 export { MemoryBus, type MemoryBusOptions } from './memory/bus.js';
 export { MemoryHistory, type MemoryHistoryOptions } from './memory/history.js';

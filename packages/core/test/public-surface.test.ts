@@ -55,6 +55,7 @@ const ADAPTER = [
   'describeConnectFailure',
   'encodeHistoryRecord',
   'historyStream',
+  'inBatches',
   'noopObserver',
   'parseConfig',
   'planReplay',

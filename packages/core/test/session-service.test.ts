@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCluster, MemoryHub, noopLogger, type ClusterNode, type HistoryEntry, type NodeInfo, type Placement, type PlacementContext, type SessionRecord } from '../src/index.js';
-import { MemorySessionStore, planReplay, SessionService, type PeerCursor, type ReplayRead, type SessionCluster, type SessionPeer } from '../src/adapter.js';
+import { inBatches, MemorySessionStore, planReplay, SessionService, type PeerCursor, type ReplayRead, type SessionCluster, type SessionPeer } from '../src/adapter.js';
 import { waitFor } from '../src/testing/index.js';
 
 /** A connection as a transport would hand it over: no socket, just what the service reads. */
@@ -264,5 +264,33 @@ describe('planReplay', () => {
     expect(plan.items.map((i) => ('gap' in i ? `gap:${i.gap.reason}` : `m:${i.frame.offset}`))).toEqual(['gap:trimmed', 'm:12', 'gap:malformed', 'm:14']);
     expect(plan.endGap).toEqual({ epoch: 'e', from: 14, to: 20, reason: 'max_replay' });
     expect(plan.state).toMatchObject({ offset: 20, gap: true, recovered: false });
+  });
+});
+
+describe('inBatches', () => {
+  it('runs every item once, in order, in batches of the given size', async () => {
+    const seen: Array<[number[], boolean]> = [];
+    await inBatches([1, 2, 3, 4, 5, 6, 7], { batchSize: 3, batchIntervalMs: 5 }, (batch, late) => {
+      seen.push([batch, late]);
+    });
+    expect(seen).toEqual([
+      [[1, 2, 3], false],
+      [[4, 5, 6], false],
+      [[7], false],
+    ]);
+  });
+
+  it('past the deadline every batch is late (and nothing waits)', async () => {
+    const late: boolean[] = [];
+    await inBatches([1, 2, 3], { batchSize: 1, batchIntervalMs: 60_000, deadline: Date.now() - 1 }, async (_b, l) => {
+      late.push(l);
+    });
+    expect(late).toEqual([true, true, true]);
+  });
+
+  it('nothing to move: no call', async () => {
+    const each = vi.fn();
+    await inBatches([], { batchSize: 10, batchIntervalMs: 10 }, each);
+    expect(each).not.toHaveBeenCalled();
   });
 });
