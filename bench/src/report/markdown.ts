@@ -143,7 +143,7 @@ export function headline(aggs: Aggregate[]): string {
   return [
     '### Node CPU per delivery, messages per frame, connect rate',
     '',
-    '_Node CPU µs per delivery: CPU (user + system) of the node processes only, divided by the deliveries clients received in the same window (fan-out, small rooms: from the first publish to the last delivery; saturation: the best step). Messages per frame: messages written to sockets ÷ WebSocket frames carrying them (Switchyard: its `switchyard_ws_messages_sent_total` ÷ `switchyard_ws_frames_written_total`; Socket.IO: engine.io message packets, one frame each; raw ws: one frame per message per socket; ws + batching: its batch frames). Higher is fewer writes. Connect rate: connections one node accepts per second (handshake and room join included); node CPU µs per connection: the node process's CPU over the storm ÷ connections accepted._',
+    '_Node CPU µs per delivery: CPU (user + system) of the node processes only, divided by the deliveries clients received in the same window (fan-out, small rooms: from the first publish to the last delivery; saturation: the best step). Messages per frame: messages written to sockets ÷ WebSocket frames carrying them (Switchyard: its `switchyard_ws_messages_sent_total` ÷ `switchyard_ws_frames_written_total`; Socket.IO: engine.io message packets, one frame each; raw ws: one frame per message per socket; ws + batching: its batch frames). Higher is fewer writes. Connect rate: connections one node accepts per second (handshake and room join included); node CPU µs per connection: the node CPU over the storm ÷ connections accepted._',
     '',
     `| system | ${cols.map((c) => c[2]).join(' | ')} |`,
     `|---|${cols.map(() => '---:').join('|')}|`,
