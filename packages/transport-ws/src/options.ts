@@ -66,6 +66,11 @@ export const nodeOptionsSchema = z
     headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
     /** Keep the upgrade request on `conn.request` for the connection's life (default: released after the `connection` event, about 1 KB per connection). */
     keepRequest: z.boolean().default(false),
+    /**
+     * Upgrades taken per event-loop turn; more arriving at once (a failover storm) wait for the
+     * next turns, so the node's heartbeats keep their beat and it never fences itself under load.
+     */
+    maxUpgradesPerTurn: z.number().int().min(1).max(10_000).default(32),
     /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
     maxFrameDepth: z.number().int().min(4).max(1000).default(64),
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */

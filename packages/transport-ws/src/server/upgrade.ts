@@ -4,6 +4,7 @@ import { onClientMessage, receiveFrame } from './dispatch.js';
 import { coalesceUpgradeWrites, takeEarlyHello } from './early-hello.js';
 import { tokenFromRequest, type AuthResult } from './auth.js';
 import type { NodeInternals } from './host.js';
+import { Admission } from './admission.js';
 import type { RawData, WebSocket } from 'ws';
 import type { Connection } from './connection.js';
 
@@ -41,6 +42,20 @@ export async function handleUpgrade(node: NodeInternals, req: IncomingMessage, s
     return;
   }
   socket.on('error', ignore);
+  admissionOf(node).admit(() => void acceptUpgrade(node, req, socket, head));
+}
+
+const admissions = new WeakMap<NodeInternals, Admission>();
+const admissionOf = (node: NodeInternals): Admission => {
+  let a = admissions.get(node);
+  if (!a) admissions.set(node, (a = new Admission(node.options.maxUpgradesPerTurn)));
+  return a;
+};
+
+/** An upgrade on the node's path, in its turn (see {@link Admission}). */
+async function acceptUpgrade(node: NodeInternals, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  if (socket.destroyed) return;
+  const o = node.options;
   const m = node.metrics;
   if (!node.accepting || !node.wss) {
     m.upgradesRefused.inc({ reason: 'draining' });
