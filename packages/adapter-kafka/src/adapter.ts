@@ -1,4 +1,5 @@
 import type { ClusterAdapter } from '@switchyard/core';
+import { composeAdapter } from '@switchyard/core/adapter';
 import { KafkaBus } from './bus.js';
 import { KafkaHistory } from './history.js';
 import { parseKafkaOptions, type KafkaAdapterInput } from './options.js';
@@ -21,22 +22,5 @@ export function createKafkaAdapter(input: KafkaAdapterInput): KafkaAdapter {
   const options = parseKafkaOptions(input);
   const bus = new KafkaBus(options);
   const history = new KafkaHistory(options);
-  return {
-    bus,
-    registry: undefined,
-    sessions: undefined,
-    history,
-    capabilities: { bus: true, registry: false, sessions: false, history: true },
-    instrument: (observer) => {
-      bus.instrument(observer);
-      history.instrument(observer);
-    },
-    connect: async () => {
-      await Promise.all([bus.connect(), history.connect()]);
-    },
-    close: async () => {
-      await history.close();
-      await bus.close();
-    },
-  };
+  return composeAdapter({ bus, registry: undefined, sessions: undefined, history });
 }

@@ -1,4 +1,5 @@
 import type { ClusterAdapter } from '@switchyard/core';
+import { composeAdapter } from '@switchyard/core/adapter';
 import { NatsBus } from './bus.js';
 import { NatsConnector } from './connection.js';
 import { NatsHistory } from './history.js';
@@ -33,19 +34,6 @@ export function createNatsAdapter(options: NatsAdapterOptions): NatsAdapter {
   const history = new NatsHistory(config, connector);
   const registry = new NatsRegistry(config, connector);
   const sessions = new NatsSessionStore(config, connector);
-  const ports = [bus, history, registry, sessions];
-  return {
-    bus,
-    registry,
-    sessions,
-    history,
-    capabilities: { bus: true, registry: true, sessions: true, history: true },
-    instrument: (observer) => ports.forEach((p) => p.instrument(observer)),
-    connect: async () => {
-      for (const p of ports) await p.connect();
-    },
-    close: async () => {
-      for (const p of [...ports].reverse()) await p.close();
-    },
-  };
+  // one connection for every port: opened by the first connect, so one after another
+  return composeAdapter({ bus, registry, sessions, history }, { oneByOne: true });
 }

@@ -1,4 +1,5 @@
 import type { ClusterAdapter } from '@switchyard/core';
+import { composeAdapter } from '@switchyard/core/adapter';
 import { RedisBus } from './bus.js';
 import { RedisHistory } from './history.js';
 import { parseRedisOptions, type RedisAdapterOptions } from './options.js';
@@ -36,23 +37,5 @@ export function createRedisAdapter(options: RedisAdapterOptions = {}): RedisAdap
   const registry = new RedisRegistry(cfg);
   const sessions = new RedisSessionStore(cfg);
   const history = new RedisHistory(cfg);
-  const stores = [registry, sessions, history];
-  return {
-    bus,
-    registry,
-    sessions,
-    history,
-    capabilities: { bus: true, registry: true, sessions: true, history: true },
-    async connect() {
-      await Promise.all([bus.connect(), ...stores.map((s) => s.connect())]);
-    },
-    async close() {
-      // the bus last, so departures still go out
-      await Promise.all(stores.map((s) => s.close()));
-      await bus.close();
-    },
-    instrument(observer) {
-      for (const port of [bus, ...stores]) port.instrument(observer);
-    },
-  };
+  return composeAdapter({ bus, registry, sessions, history });
 }

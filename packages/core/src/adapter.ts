@@ -20,6 +20,7 @@
  */
 export type * from './ports/index.js';
 export { noopObserver } from './ports/observer.js';
+export { composeAdapter, type AdapterPorts, type ComposeAdapterOptions, type ComposedAdapter } from './ports/compose-adapter.js';
 
 export { BusRuntime, createBusRuntime, type BusRuntimeOptions } from './bus/runtime.js';
 export type { BusDriver, BusDriverEvents, BusPart } from './bus/driver.js';

@@ -50,6 +50,7 @@ const ADAPTER = [
   'SessionService',
   'Topics',
   'TypedEmitter',
+  'composeAdapter',
   'createBusRuntime',
   'decodeHistoryRecord',
   'describeConnectFailure',

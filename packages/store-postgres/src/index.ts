@@ -1,4 +1,5 @@
 import type { ClusterAdapter } from '@switchyard/core';
+import { composeAdapter } from '@switchyard/core/adapter';
 import { PostgresBus } from './bus.js';
 import { PgConnection } from './connection.js';
 import { PostgresHistory } from './history.js';
@@ -45,24 +46,9 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): Postgres
   const registry = new PostgresRegistry(options, conn);
   const sessions = new PostgresSessionStore(options, conn);
   const history = new PostgresHistory(options, conn);
-  const stores = [registry, sessions, history];
   return {
-    bus,
-    registry,
-    sessions,
-    history,
-    capabilities: { bus: true, registry: true, sessions: true, history: true },
-    async connect() {
-      await Promise.all([bus.connect(), ...stores.map((s) => s.connect())]);
-    },
-    async close() {
-      // the bus last, so departures still go out; the pool ends with the last port
-      await Promise.all(stores.map((s) => s.close()));
-      await bus.close();
-    },
-    instrument(observer) {
-      for (const port of [bus, ...stores]) port.instrument(observer);
-    },
+    // the pool ends with the last port's close
+    ...composeAdapter({ bus, registry, sessions, history }),
     migrate: async () => {
       await conn.open(false);
       try {

@@ -1,4 +1,5 @@
 import type { ClusterAdapter } from '../ports/adapter.js';
+import { composeAdapter } from '../ports/compose-adapter.js';
 import { MemoryBus } from './bus.js';
 import { MemoryHistory } from './history.js';
 import { getDefaultHub, type MemoryHub } from './hub.js';
@@ -38,22 +39,5 @@ export function createMemoryAdapter(options: MemoryAdapterOptions = {}): MemoryA
   const registry = new MemoryRegistry({ hub });
   const sessions = new MemorySessionStore({ hub });
   const history = new MemoryHistory({ hub, ...options.history });
-  const stores = [registry, sessions, history];
-  return {
-    bus,
-    registry,
-    sessions,
-    history,
-    capabilities: { bus: true, registry: true, sessions: true, history: true },
-    async connect() {
-      await Promise.all([bus.connect(), ...stores.map((s) => s.connect())]);
-    },
-    async close() {
-      await Promise.all(stores.map((s) => s.close()));
-      await bus.close();
-    },
-    instrument(observer) {
-      bus.instrument(observer);
-    },
-  };
+  return composeAdapter({ bus, registry, sessions, history });
 }
