@@ -71,6 +71,13 @@ export const nodeOptionsSchema = z
      * next turns, so the node's heartbeats keep their beat and it never fences itself under load.
      */
     maxUpgradesPerTurn: z.number().int().min(1).max(10_000).default(32),
+    /**
+     * Clients being accepted at once (from the upgrade to the welcome for a hello carried in the
+     * upgrade, to the 101 otherwise); more wait their turn. Bounds the session and history
+     * requests a crowd of resuming clients puts on the backend at once, so the node's heartbeat
+     * does not queue behind them.
+     */
+    maxHellosInFlight: z.number().int().min(1).max(100_000).default(64),
     /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
     maxFrameDepth: z.number().int().min(4).max(1000).default(64),
     /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */

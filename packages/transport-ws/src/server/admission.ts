@@ -1,55 +1,95 @@
+import type { Connection } from './connection.js';
+
 /**
- * Upgrades taken per event-loop turn. A crowd of clients arriving at once (a node died and all
- * its clients land here) would otherwise be accepted in one long turn: nothing else runs
- * meanwhile, not the node's heartbeat timer either, and a node that cannot heartbeat in time
- * fences itself (closing every client it has), which turns one node's death into two. So at
- * most `perTurn` upgrades are taken per turn, in arrival order; the rest wait for the next
- * turns, with the timers and I/O of the cluster running in between.
+ * How many clients a node takes on at once. A crowd arriving together (a node died and all its
+ * clients land here) would otherwise be accepted in a few long event-loop turns, and its hellos
+ * would pile thousands of session and history requests on the backend's connection: the node's
+ * own heartbeat would wait behind both, and a node that cannot heartbeat in time fences itself
+ * (closing every client it has), which turns one node's death into two. So upgrades are taken
+ * in arrival order, at most `perTurn` per turn (the timers and I/O of the cluster run in
+ * between) and at most `inFlight` at a time from the upgrade to the welcome (or the close);
+ * the rest wait their turn.
  */
 export class Admission {
-  private readonly queue: Array<() => void> = [];
+  private readonly queue: Array<(done: () => void) => void> = [];
   private head = 0;
   private taken = 0;
+  private active = 0;
   private immediate: ReturnType<typeof setImmediate> | undefined;
 
-  constructor(private readonly perTurn: number) {}
+  constructor(
+    private readonly perTurn: number,
+    private readonly inFlight: number,
+  ) {}
 
-  /** Upgrades waiting for a later turn. */
+  /** Upgrades waiting for their turn. */
   get waiting(): number {
     return this.queue.length - this.head;
   }
 
-  admit(take: () => void): void {
+  /** Clients between their upgrade and their welcome (or close). */
+  get busy(): number {
+    return this.active;
+  }
+
+  /** Run `take` now or in a later turn; it calls `done` once the client is welcomed or gone. */
+  admit(take: (done: () => void) => void): void {
     if (this.immediate === undefined) this.taken = 0; // a check phase passed since the last upgrade: a new turn
-    if (this.waiting === 0 && this.taken < this.perTurn) {
-      this.taken++;
-      this.arm();
-      take();
-      return;
-    }
+    if (this.waiting === 0 && this.free()) return this.start(take);
     this.queue.push(take);
+    if (this.active < this.inFlight) this.arm();
+  }
+
+  private free(): boolean {
+    return this.taken < this.perTurn && this.active < this.inFlight;
+  }
+
+  private start(take: (done: () => void) => void): void {
+    this.taken++;
+    this.active++;
     this.arm();
+    let finished = false;
+    take(() => {
+      if (finished) return;
+      finished = true;
+      this.active--;
+      if (this.waiting > 0) this.arm();
+    });
   }
 
   private arm(): void {
     this.immediate ??= setImmediate(this.nextTurn);
   }
 
-  /** In the check phase: a new turn's share, then the next one waits for the turn after. */
+  /** In the check phase: a new turn's share; what is left waits for a later turn or a finished hello. */
   private readonly nextTurn = (): void => {
     this.immediate = undefined;
     this.taken = 0;
-    while (this.head < this.queue.length && this.taken < this.perTurn) {
-      const take = this.queue[this.head] as () => void;
+    while (this.head < this.queue.length && this.free()) {
+      const take = this.queue[this.head] as (done: () => void) => void;
       this.queue[this.head++] = noop;
-      this.taken++;
-      take();
+      this.start(take);
     }
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
-    } else this.arm();
+    }
   };
 }
 
 const noop = (): void => undefined;
+
+const pending = new WeakMap<Connection, () => void>();
+
+/** The connection's hello is under way: `done` runs when it ends ({@link helloDone}, or the socket's close). */
+export function trackHello(conn: Connection, done: () => void): void {
+  pending.set(conn, done);
+}
+
+/** The connection was welcomed (or refused): its admission slot is free. */
+export function helloDone(conn: Connection): void {
+  const done = pending.get(conn);
+  if (!done) return;
+  pending.delete(conn);
+  done();
+}

@@ -4,6 +4,7 @@ import { roomName, type HelloFrame } from '../protocol/client-frames.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { encodeError, encodeRedirect, encodeWelcome, type RoomState } from '../protocol/server-frames.js';
 import { WIRE_VERSION } from '../protocol/version.js';
+import { helloDone } from './admission.js';
 import type { Connection } from './connection.js';
 import { joinRoom, type Joined } from './membership.js';
 import type { NodeInternals } from './host.js';
@@ -78,6 +79,7 @@ export async function handleHello(node: NodeInternals, conn: Connection, hello: 
   conn.release(encodeWelcome({ session: sessionId, conn: conn.id, node: node.id, user: conn.userId, resumed, heartbeatMs: options.heartbeatMs, maxPayload: options.maxPayload, rooms }));
   for (const j of joins) j.replay();
   node.emitConnection(conn);
+  helloDone(conn);
   conn.releaseRequest();
 }
 

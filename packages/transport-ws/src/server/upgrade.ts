@@ -4,7 +4,7 @@ import { onClientMessage, receiveFrame } from './dispatch.js';
 import { coalesceUpgradeWrites, takeEarlyHello } from './early-hello.js';
 import { tokenFromRequest, type AuthResult } from './auth.js';
 import type { NodeInternals } from './host.js';
-import { Admission } from './admission.js';
+import { Admission, trackHello } from './admission.js';
 import type { RawData, WebSocket } from 'ws';
 import type { Connection } from './connection.js';
 
@@ -42,19 +42,26 @@ export async function handleUpgrade(node: NodeInternals, req: IncomingMessage, s
     return;
   }
   socket.on('error', ignore);
-  admissionOf(node).admit(() => void acceptUpgrade(node, req, socket, head));
+  admissionOf(node).admit((done) => void acceptUpgrade(node, req, socket, head, done));
 }
 
 const admissions = new WeakMap<NodeInternals, Admission>();
 const admissionOf = (node: NodeInternals): Admission => {
   let a = admissions.get(node);
-  if (!a) admissions.set(node, (a = new Admission(node.options.maxUpgradesPerTurn)));
+  if (!a) admissions.set(node, (a = new Admission(node.options.maxUpgradesPerTurn, node.options.maxHellosInFlight)));
   return a;
 };
 
-/** An upgrade on the node's path, in its turn (see {@link Admission}). */
-async function acceptUpgrade(node: NodeInternals, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-  if (socket.destroyed) return;
+/** An upgrade on the node's path, in its turn (see {@link Admission}); `done` once welcomed or gone. */
+async function acceptUpgrade(node: NodeInternals, req: IncomingMessage, socket: Duplex, head: Buffer, done: () => void): Promise<void> {
+  if (socket.destroyed) return done();
+  // the slot is given back at the welcome (helloDone) or when the socket goes, whichever is first
+  const gone = (): void => finish();
+  const finish = (): void => {
+    socket.off('close', gone);
+    done();
+  };
+  socket.once('close', gone);
   const o = node.options;
   const m = node.metrics;
   if (!node.accepting || !node.wss) {
@@ -101,9 +108,11 @@ async function acceptUpgrade(node: NodeInternals, req: IncomingMessage, socket: 
     ws.on('error', onError);
     const hello = takeEarlyHello(req);
     if (hello) {
+      // the node works on this hello now: the slot is held until the welcome
+      trackHello(conn, finish);
       node.metrics.earlyHellos.inc();
       receiveFrame(node, conn, hello);
-    }
+    } else finish(); // waiting for a hello frame holds no slot (a silent client must not block others)
   });
 }
 
