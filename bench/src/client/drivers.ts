@@ -1,7 +1,7 @@
 import { createClient, type WebSocketConstructor } from '@switchyard/transport-ws/client';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { lost, reconnected, type ClientTrace, type Payload } from './recorder.js';
+import { gapped, lost, reconnected, type ClientTrace, type Payload } from './recorder.js';
 
 /** What one client is told: where to connect, from which source address, which rooms to join. */
 export interface ClientSpec {
@@ -63,6 +63,7 @@ export function connectSwitchyard(spec: ClientSpec, trace: ClientTrace, onMessag
         const room = client.room(name);
         room.on('message', (m) => onMessage(m.data as Payload, node));
         room.on('error', () => undefined);
+        room.on('gap', (g) => gapped(trace, g));
         room.on('subscribed', () => resolve());
         room.on('unsubscribed', (e) => e.error && reject(new Error(e.error.message)));
       }),

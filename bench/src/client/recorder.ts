@@ -30,6 +30,16 @@ export interface ClientTrace {
   losses: LossEpisode[];
   distinct: number;
   duplicates: number;
+  /** `gap` events: the node told the client messages of a room will not come. */
+  gaps: number;
+  /** Messages those gaps name (from/to), where they say. */
+  gapped: number;
+}
+
+/** A `gap` event: the client was told these messages will not come (not a silent loss). */
+export function gapped(trace: ClientTrace, g: { from?: number; to?: number }): void {
+  trace.gaps++;
+  if (g.from !== undefined && g.to !== undefined && g.to >= g.from) trace.gapped += g.to - g.from + 1;
 }
 
 /** The connection dropped: opens an episode unless one is still waiting for its reconnect. */
@@ -68,7 +78,7 @@ export class Recorder {
 
   /** Register client `i`; returns its trace. */
   add(i: number): ClientTrace {
-    const t: ClientTrace = { losses: [], distinct: 0, duplicates: 0 };
+    const t: ClientTrace = { losses: [], distinct: 0, duplicates: 0, gaps: 0, gapped: 0 };
     this.traces[i] = t;
     if (this.trackSeq) this.seen[i] = new Set();
     return t;

@@ -63,6 +63,7 @@ export const COLUMNS: Record<ScenarioName, Array<[string, string]>> = {
     ['receiving_again_max_ms', 'max ms'],
     ['never_recovered', 'never recovered'],
     ['lost', 'messages lost'],
+    ['gapped_messages', 'of them told (gap)'],
     ['history', 'history'],
   ],
   scale: [

@@ -75,6 +75,9 @@ export const failover: Scenario = async (ctx) => {
       sent,
       lost,
       lost_by_moved_clients: lostMoved,
+      // of what was not received: gap events the clients got (told, not silent) and the messages they name
+      gap_events: st.traces.reduce((a, t) => a + (t.gaps ?? 0), 0),
+      gapped_messages: st.traces.reduce((a, t) => a + (t.gapped ?? 0), 0),
       duplicates_seen: st.traces.reduce((a, t) => a + t.duplicates, 0),
       history: history ? 1 : 0,
       ...cpuMetrics(cpu),
