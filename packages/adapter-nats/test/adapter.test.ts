@@ -1,6 +1,6 @@
-import { adapterContract, serviceUrl, TcpProxy, waitFor } from '@switchyard/core/testing';
+import { adapterContract, serviceUrl, throughProxy } from '@switchyard/core/testing';
 import { afterAll, describe } from 'vitest';
-import { createNatsAdapter, type NatsAdapter } from '../src/index.js';
+import { createNatsAdapter } from '../src/index.js';
 import { dropStreams, runId } from './helpers.js';
 
 const url = await serviceUrl('nats');
@@ -15,25 +15,13 @@ const names = {
 describe.skipIf(!url)('createNatsAdapter', () => {
   const target = new URL(url as string);
   // Each adapter goes through its own proxy, so a test can drop its connection.
-  const proxies = new Map<NatsAdapter, TcpProxy>();
+  const proxied = throughProxy({ host: target.hostname, port: Number(target.port || 4222) }, (port) =>
+    createNatsAdapter({ ...names, servers: `nats://127.0.0.1:${port}`, reconnectTimeWaitMs: 50 }),
+  );
   afterAll(async () => {
-    await Promise.all([...proxies.values()].map((p) => p.close()));
+    await proxied.close();
     await dropStreams(url as string, [names.history.stream], [names.history.epochBucket, names.registry.bucket, names.sessions.bucket]);
   });
 
-  adapterContract('nats', {
-    create: async () => {
-      const proxy = await TcpProxy.start({ target: { host: target.hostname, port: Number(target.port || 4222) } });
-      const adapter = createNatsAdapter({ ...names, servers: `nats://127.0.0.1:${proxy.port}`, reconnectTimeWaitMs: 50 });
-      proxies.set(adapter, proxy);
-      return adapter;
-    },
-    event: 'disconnect',
-    provoke: async (adapter) => {
-      const proxy = proxies.get(adapter) as TcpProxy;
-      proxy.reset();
-      await waitFor(() => adapter.bus.status !== 'connected', 15_000);
-      proxy.pass();
-    },
-  });
+  adapterContract('nats', proxied);
 });

@@ -1,6 +1,6 @@
 import { bytes, Closer, CountingObserver, makeNode, outcome, serviceUrl, TcpProxy, text, unique, waitFor } from '@switchyard/core/testing';
+import { deleteKeys } from './support/keys.js';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RedisBus, RedisHistory, RedisRegistry, RedisSessionStore } from '../src/index.js';
 
@@ -23,17 +23,7 @@ describe.skipIf(!url)('redis adapter with a silent peer (TcpProxy blackhole)', (
   };
   afterEach(() => closer.closeAll());
   afterAll(async () => {
-    const admin = new Redis(url as string);
-    try {
-      let cursor = '0';
-      do {
-        const [next, found] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (found.length) await admin.del(...found);
-      } while (cursor !== '0');
-    } finally {
-      await admin.quit();
-    }
+    await deleteKeys(url as string, keyPrefix);
   });
 
   it('registry, session and history calls reject with a typed error instead of hanging, and work again after pass()', async () => {

@@ -5,6 +5,7 @@ import type { AdapterCapabilities, ClusterAdapter } from '../ports/adapter.js';
 import type { AdapterEvent, AdapterObserver } from '../ports/observer.js';
 import { CountingObserver } from './faults.js';
 import { bytes, text, unique, waitFor } from './helpers.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 type PortName = keyof AdapterCapabilities;
 const PORTS: readonly PortName[] = ['bus', 'registry', 'sessions', 'history'];
@@ -124,4 +125,35 @@ export function adapterContract<A extends ClusterAdapter>(name: string, options:
       expect(calls).toEqual(['instrument', 'connect', 'close']);
     });
   });
+}
+
+/**
+ * The `create`/`event`/`provoke` of {@link adapterContract} for a backend reached over TCP: each
+ * adapter dials `target` through a {@link TcpProxy} of its own (`make` gets the proxy's port),
+ * and `provoke` cuts that proxy's connections until the bus notices, then lets them through
+ * again (the ports report `disconnect`). `close()` ends the proxies; call it after the adapters.
+ */
+export function throughProxy<A extends ClusterAdapter>(
+  target: { host: string; port: number },
+  make: (port: number) => A,
+): Pick<AdapterContractOptions<A>, 'create' | 'event' | 'provoke'> & { close(): Promise<void> } {
+  const proxies = new Map<A, TcpProxy>();
+  return {
+    create: async () => {
+      const proxy = await TcpProxy.start({ target });
+      const adapter = make(proxy.port);
+      proxies.set(adapter, proxy);
+      return adapter;
+    },
+    event: 'disconnect',
+    provoke: async (adapter) => {
+      const proxy = proxies.get(adapter) as TcpProxy;
+      proxy.reset();
+      await waitFor(() => adapter.bus?.status !== 'connected', 15_000);
+      proxy.pass();
+    },
+    close: async () => {
+      await Promise.all([...proxies.values()].map((p) => p.close()));
+    },
+  };
 }

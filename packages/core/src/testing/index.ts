@@ -3,7 +3,7 @@
  * `@switchyard/core/testing` in test files only: it depends on vitest.
  */
 export { busContract, type BusContractOptions } from './bus-contract.js';
-export { adapterContract, CLUSTER_ADAPTER_KEYS, type AdapterContractOptions } from './adapter-contract.js';
+export { adapterContract, throughProxy, CLUSTER_ADAPTER_KEYS, type AdapterContractOptions } from './adapter-contract.js';
 export { historyContract, type HistoryContractOptions } from './history-contract.js';
 export { restartContract, type RestartContractOptions, type RestartControl, type RestartPorts } from './restart-contract.js';
 export { registryContract, makeNode, type RegistryContractOptions } from './registry-contract.js';
