@@ -73,6 +73,19 @@ describe('parseConfig, the one options parser of every package', () => {
     expect(hint({})).not.toContain('did you mean');
   });
 
+  it('names a retired option with what to do instead, beside the other issues', () => {
+    const retired = { bufferSize: 'moved to publishBufferSize', 'history.size': 'moved to history.maxLength', ttlMs: 'removed: set it on createCluster' };
+    const f = failure({ bufferSize: 5, ttlMs: 1, publishBuferSize: 5, history: { size: 3 } }, 'demo', { retired });
+    expect(f.issues).toEqual(expect.arrayContaining([
+      { path: 'bufferSize', message: 'moved to publishBufferSize' },
+      { path: 'ttlMs', message: 'removed: set it on createCluster' },
+      { path: 'publishBuferSize', message: 'unknown option (did you mean publishBufferSize?)' },
+      { path: 'history.size', message: 'moved to history.maxLength' },
+    ]));
+    expect(f.issues).toHaveLength(4);
+    expect(f.message).toContain('bufferSize: moved to publishBufferSize');
+  });
+
   it('reports a refinement across options at the option it names, and says what was validated', () => {
     const f = failure({ history: { maxLength: 10, readLimit: 20 } }, 'demo', { what: 'demo options' });
     expect(f.message).toContain('invalid demo options: history.readLimit: must not exceed history.maxLength');

@@ -22,6 +22,12 @@ export interface ParseConfigOptions {
    * given beside the new one, the new one wins (warned when they differ).
    */
   aliases?: Readonly<Record<string, string>>;
+  /**
+   * Option names of earlier releases that are refused, old dotted path → what to do instead, in
+   * plain words (`{ heartbeatMs: 'moved to timeouts.heartbeatMs' }`): an old name given (an
+   * unknown key to a strict schema) is named with that message rather than `unknown option`.
+   */
+  retired?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -39,7 +45,7 @@ export function parseConfig<S extends z.ZodType>(
   source = 'core',
   options: readonly string[] | ParseConfigOptions = {},
 ): z.output<S> {
-  const { alsoKnown = [], what = 'configuration', aliases } = isKnownList(options) ? { alsoKnown: options } : options;
+  const { alsoKnown = [], what = 'configuration', aliases, retired } = isKnownList(options) ? { alsoKnown: options } : options;
   const result = schema.safeParse(aliases ? renameAliases(input, aliases, source) : input);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.flatMap((i) => {
@@ -47,6 +53,8 @@ export function parseConfig<S extends z.ZodType>(
     if (i.code !== 'unrecognized_keys') return [{ path: at.join('.'), message: i.message }];
     const known = at.length === 0 ? [...keysAt(schema, at), ...alsoKnown] : keysAt(schema, at);
     return i.keys.map((k) => {
+      const instead = retired?.[[...at, k].join('.')];
+      if (instead !== undefined) return { path: [...at, k].join('.'), message: instead };
       const near = closest(k, known);
       return { path: [...at, k].join('.'), message: `unknown option${near ? ` (did you mean ${[...at, near].join('.')}?)` : known.length ? ` (known: ${known.join(', ')})` : ''}` };
     });
