@@ -203,6 +203,29 @@ export class LuaScript {
     }
   }
 
+  /**
+   * Run the script once per `[keys, args]` in one pipeline (one write, one round trip); calls
+   * Redis answers NOSCRIPT (a restarted or flushed server) run again with EVAL. Rejects with the
+   * first other error.
+   */
+  async runMany(client: RedisClient, calls: ReadonlyArray<readonly [string[], Array<string | number | Buffer>]>): Promise<unknown[]> {
+    const pipeline = client.pipeline();
+    for (const [keys, args] of calls) pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+    const results = (await pipeline.exec()) ?? [];
+    const out: unknown[] = [];
+    const reload: Promise<void>[] = [];
+    for (let i = 0; i < calls.length; i++) {
+      const [err, value] = results[i] ?? [new Error('no reply in the pipeline'), undefined];
+      if (!err) out[i] = value;
+      else if (String(err.message).includes('NOSCRIPT')) {
+        const [keys, args] = calls[i] as readonly [string[], Array<string | number | Buffer>];
+        reload.push(client.eval(this.source, keys.length, ...keys, ...args).then((v) => void (out[i] = v)));
+      } else throw err;
+    }
+    await Promise.all(reload);
+    return out;
+  }
+
   async runBuffer(client: RedisClient, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
     try {
       return await (client as unknown as BufferScripting).evalshaBuffer(this.sha, keys.length, ...keys, ...args);

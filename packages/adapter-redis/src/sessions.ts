@@ -38,16 +38,25 @@ export class RedisSessionStore extends RedisPort implements SessionStore {
   }
 
   async put(session: SessionRecord, ttlMs: number): Promise<void> {
+    const [keys, args] = this.putCall(session, ttlMs);
+    await this.op('put', (c) => SESSION_PUT.run(c, keys, args));
+  }
+
+  /** Several sessions in one pipeline: one write and one round trip, each as `put` does it. */
+  async putMany(sessions: readonly SessionRecord[], ttlMs: number): Promise<void> {
+    if (sessions.length === 0) return;
+    const calls = sessions.map((s) => this.putCall(s, ttlMs));
+    await this.op('putMany', (c) => SESSION_PUT.runMany(c, calls));
+  }
+
+  private putCall(session: SessionRecord, ttlMs: number): [string[], Array<string | number>] {
     const rec = JSON.stringify({ id: session.id, userId: session.userId, createdAt: session.createdAt, data: session.data });
     const rooms = Object.entries(session.rooms ?? {}).flatMap(([room, cursor]) => [room, JSON.stringify(cursor)]);
     const user = session.userId ?? '';
-    await this.op('put', (c) =>
-      SESSION_PUT.run(
-        c,
-        [this.keys.session(session.id), this.keys.nodeSessions(session.nodeId), this.keys.userSessions(user)],
-        [ttlOf(ttlMs), session.id, session.nodeId, user, rec, session.updatedAt, ...rooms, this.nodeSetPrefix, this.userSetPrefix],
-      ),
-    );
+    return [
+      [this.keys.session(session.id), this.keys.nodeSessions(session.nodeId), this.keys.userSessions(user)],
+      [ttlOf(ttlMs), session.id, session.nodeId, user, rec, session.updatedAt, ...rooms, this.nodeSetPrefix, this.userSetPrefix],
+    ];
   }
 
   async get(sessionId: string): Promise<SessionRecord | null> {

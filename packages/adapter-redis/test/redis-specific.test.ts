@@ -113,6 +113,20 @@ describe.skipIf(!url)('redis-specific behaviour against a real Redis', () => {
     expect(await admin.pttl(keys.affinity('user:x'))).toBeGreaterThan(20_000);
   });
 
+  it('writes a batch of sessions as put does, and loads the script again after SCRIPT FLUSH', async () => {
+    const s = closer.add(new RedisSessionStore(base));
+    await s.connect();
+    if (admin.status === 'wait') await admin.connect();
+    const node = unique('node');
+    const batch = Array.from({ length: 20 }, (_, i) => makeSession(unique(`b${i}`), node, { userId: `u${i % 3}`, rooms: { lobby: { offset: i, epoch: 'e' } } }));
+    // every script gone: each EVALSHA of the pipeline answers NOSCRIPT and is run again with EVAL
+    await admin.script('FLUSH');
+    await s.putMany(batch, 60_000);
+    expect(await Promise.all(batch.map((r) => s.get(r.id)))).toEqual(batch);
+    expect((await s.byNode(node)).length).toBe(20);
+    expect(await admin.pttl(keys.session((batch[7] as { id: string }).id))).toBeGreaterThan(50_000);
+  });
+
   it('keeps history as a Redis Stream with ids <offset>-0 and an exact length trim', async () => {
     const h = closer.add(new RedisHistory({ ...base, history: { maxLength: 3 } }));
     await h.connect();

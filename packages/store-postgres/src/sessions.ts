@@ -15,6 +15,9 @@ interface SessionRow {
 }
 
 const COLUMNS = 'id, node_id, user_id, rooms, data, created_at, updated_at';
+/** A put replaces everything but the id. */
+const UPSERT = `ON CONFLICT (id) DO UPDATE SET node_id = EXCLUDED.node_id, user_id = EXCLUDED.user_id, rooms = EXCLUDED.rooms,
+         data = EXCLUDED.data, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`;
 const TTL = (param: string) => `now() + (${param}::float8 * interval '1 millisecond')`;
 
 function toRecord(row: SessionRow): SessionRecord {
@@ -71,8 +74,7 @@ export class PostgresSessionStore extends PgPort implements SessionStore {
       'put session',
       `INSERT INTO ${this.table('sessions')} (${COLUMNS}, expires_at)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, ${TTL('$8')})
-       ON CONFLICT (id) DO UPDATE SET node_id = EXCLUDED.node_id, user_id = EXCLUDED.user_id, rooms = EXCLUDED.rooms,
-         data = EXCLUDED.data, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`,
+       ${UPSERT}`,
       [
         session.id,
         session.nodeId,
@@ -81,6 +83,33 @@ export class PostgresSessionStore extends PgPort implements SessionStore {
         session.data === undefined ? null : JSON.stringify(session.data),
         Math.trunc(session.createdAt),
         Math.trunc(session.updatedAt),
+        ttlMs,
+      ],
+      true,
+    );
+  }
+
+  /** Several sessions in one statement (one round trip), each as `put` writes it; of two for one id, the later wins. */
+  async putMany(sessions: readonly SessionRecord[], ttlMs: number): Promise<void> {
+    this.check();
+    // one INSERT may not update a row twice: keep the last record per id
+    const rows = [...new Map(sessions.map((s) => [s.id, s])).values()];
+    if (rows.length === 0) return;
+    await this.conn.query(
+      'put sessions',
+      `INSERT INTO ${this.table('sessions')} (${COLUMNS}, expires_at)
+       SELECT u.*, ${TTL('$8')}
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::bigint[], $7::bigint[])
+         AS u(id, node_id, user_id, rooms, data, created_at, updated_at)
+       ${UPSERT}`,
+      [
+        rows.map((s) => s.id),
+        rows.map((s) => s.nodeId),
+        rows.map((s) => s.userId ?? null),
+        rows.map((s) => JSON.stringify(s.rooms ?? {})),
+        rows.map((s) => (s.data === undefined ? null : JSON.stringify(s.data))),
+        rows.map((s) => Math.trunc(s.createdAt)),
+        rows.map((s) => Math.trunc(s.updatedAt)),
         ttlMs,
       ],
       true,

@@ -28,6 +28,11 @@ export class MemorySessionStore implements SessionStore {
     this.hub.sessions.set(session.id, { value: clone(session), expiresAt: Date.now() + ttlMs });
   }
 
+  async putMany(sessions: readonly SessionRecord[], ttlMs: number): Promise<void> {
+    this.guard.check();
+    for (const s of sessions) this.hub.sessions.set(s.id, { value: clone(s), expiresAt: Date.now() + ttlMs });
+  }
+
   async get(sessionId: string): Promise<SessionRecord | null> {
     this.guard.check();
     const r = this.live(sessionId);

@@ -9,6 +9,12 @@ export interface SessionStore extends Lifecycle {
   readonly name: string;
   /** Create or replace a session, alive for `ttlMs`. */
   put(session: SessionRecord, ttlMs: number): Promise<void>;
+  /**
+   * Optional: write several sessions in one round trip, each exactly as `put` would. The node
+   * gathers the sessions of clients opening at about the same time (a connect storm, the clients
+   * of a dead node) into one call; a store without it gets one `put` each.
+   */
+  putMany?(sessions: readonly SessionRecord[], ttlMs: number): Promise<void>;
   get(sessionId: string): Promise<SessionRecord | null>;
   /** Extend the TTL. False when the session is gone. */
   touch(sessionId: string, ttlMs: number): Promise<boolean>;

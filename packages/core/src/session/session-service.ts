@@ -2,6 +2,7 @@ import type { ClusterNodeApi, Placement } from '../cluster/types.js';
 import type { Logger } from '../logger.js';
 import type { SessionRecord } from '../model/session.js';
 import { randomId } from '../util/id.js';
+import { SessionWrites } from './session-writes.js';
 
 /** Where a connection is in one room, as the transport tracks it (offset -1: not known yet). */
 export interface PeerCursor {
@@ -66,6 +67,8 @@ export interface SessionServiceOptions {
   /** Session TTL in the store, ms (read at each write). */
   ttlMs: () => number;
   logger: Logger;
+  /** Session writes of clients opening together are gathered for up to this long, ms (default 5; idle: sent at the end of the turn). */
+  writeLingerMs?: number;
 }
 
 interface PeerSession {
@@ -84,11 +87,20 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
  */
 export class SessionService {
   private readonly sessions = new WeakMap<SessionPeer, PeerSession>();
+  /** New and resumed sessions, written in batches (one store call for the clients opening together). */
+  private readonly writes: SessionWrites;
 
   constructor(
     private readonly cluster: SessionCluster,
     private readonly options: SessionServiceOptions,
-  ) {}
+  ) {
+    this.writes = new SessionWrites(cluster.sessions, { ttlMs: options.ttlMs, ...(options.writeLingerMs !== undefined ? { lingerMs: options.writeLingerMs } : {}) });
+  }
+
+  /** Send the session writes still gathering (before the node closes its stores). */
+  flushWrites(): void {
+    this.writes.flush();
+  }
 
   /** Start opening a session for `peer`: the stored session is read at once. */
   open(peer: SessionPeer, request: OpenRequest): SessionOpening {
@@ -102,7 +114,7 @@ export class SessionService {
 
   /** The session is created or resumed: write it, and chain later writes after this one. */
   private opened(peer: SessionPeer, record: SessionRecord): void {
-    const write = this.cluster.sessions.put(record, this.options.ttlMs()).catch((err: unknown) => this.options.logger.warn({ err }, 'session store put failed'));
+    const write = this.writes.put(record).catch((err: unknown) => this.options.logger.warn({ err }, 'session store put failed'));
     this.sessions.set(peer, { id: record.id, write });
   }
 

@@ -55,6 +55,25 @@ export function sessionContract(name: string, options: SessionContractOptions): 
       expect(await b.get(unique('missing'))).toBeNull();
     });
 
+    it('putMany writes each session as put does, the later of two for one id winning (when the store has it)', async () => {
+      const [a, b] = [await open(), await open()];
+      if (!a.putMany) return;
+      const user = unique('user');
+      const node = unique('node');
+      const s1 = makeSession(unique('s'), node, { userId: user, rooms: { lobby: { offset: 3, epoch: 'e1' }, 'q"\\{}': { offset: 0, epoch: null } }, data: { name: 'Ada "A" \\ {x}' } });
+      const s2 = makeSession(unique('s'), node);
+      const moved = makeSession(s2.id, unique('node'), { userId: user });
+      const s3 = makeSession(unique('s'), unique('other-node'));
+      await a.put(makeSession(s3.id, node), 60_000); // replaced by the batch
+      await a.putMany([s1, s2, s3, moved], 60_000);
+      expect(await b.get(s1.id)).toEqual(s1);
+      expect(await b.get(s2.id)).toEqual(moved);
+      expect(await b.get(s3.id)).toEqual(s3);
+      expect(ids(await b.byUser(user))).toEqual([s1.id, s2.id].sort());
+      expect(ids(await b.byNode(node))).toEqual([s1.id]);
+      await a.putMany([], 60_000);
+    });
+
     it('records rooms with offsets and forgets them', async () => {
       const s = await open();
       const rec = makeSession(unique('s'), unique('node'));

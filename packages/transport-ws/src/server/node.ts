@@ -523,6 +523,8 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       await this.waitForSockets(deadline);
     }
     for (const c of this._sockets) c.terminate();
+    // session writes still gathering go out before the stores close
+    this.internals.sessions.flushWrites();
     this.heartbeat.stop();
     this.batcher.stop();
     this.roomBatcher.stop();
