@@ -26,8 +26,8 @@ export class Child {
       cwd: BENCH_DIR,
       execArgv: [
         '--conditions=@switchyard/source', '--import', 'tsx', '--expose-gc', '--max-old-space-size=4096',
-        // BENCH_CPU_PROF=DIR: node processes write a V8 CPU profile there when they exit
-        ...(role === 'server' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        // BENCH_CPU_PROF=DIR: node processes write a V8 CPU profile there when they exit (client processes too with BENCH_CPU_PROF_CLIENTS=1)
+        ...((role === 'server' || process.env.BENCH_CPU_PROF_CLIENTS === '1') && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
       ],
       env: { ...process.env, ...env, BENCH_CHILD: name },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -26,12 +26,20 @@ export const saturation: Scenario = async (ctx) => {
   let deliveries = 0;
   for (let k = k0; k < k1; k++) deliveries += (buckets.get(k) ?? 0) / 10;
   const node = perDelivery(windowFigures(out.samples, out.start + k0 * 100, out.start + k1 * 100), deliveries, (k1 - k0) / 10, round);
+  // the same figures for every step, so systems can be compared at one offered rate (batching, and
+  // with it the CPU per delivery, depends on the rate)
+  const perStep = windows.map(([a, b], i) => perDelivery(windowFigures(out.samples, out.start + a * 100, out.start + b * 100), ((delivered[i] ?? 0) * (b - a)) / 10, (b - a) / 10, round));
   const all = { node_cpu_us_per_delivery_all_steps: out.metrics.node_cpu_us_per_delivery ?? NaN, messages_per_frame_all_steps: out.metrics.messages_per_frame ?? NaN };
   return {
     metrics: { ...out.metrics, ...node, ...all, saturation_deliveries_per_s: Math.round(best), saturation_offered_msgs_per_s: rates[bestIx] ?? 0, lost: out.metrics.lost ?? 0, loss_pct: out.metrics.loss_pct ?? 0, cpu_s_nodes_total: out.metrics.cpu_s_nodes_total ?? 0 },
     latency: out.latency,
     timeline: out.timeline,
-    series: { offered: rates.map((r, i) => [i, r * ctx.s.clients]), delivered: delivered.map((d, i) => [i, round(d, 0)]) },
+    series: {
+      offered: rates.map((r, i) => [i, r * ctx.s.clients]),
+      delivered: delivered.map((d, i) => [i, round(d, 0)]),
+      node_cpu_us_per_delivery: perStep.map((f, i) => [i, f.node_cpu_us_per_delivery ?? NaN]),
+      messages_per_frame: perStep.map((f, i) => [i, f.messages_per_frame ?? NaN]),
+    },
     notes: [`offered steps (messages/s to ${ctx.s.clients} clients): ${rates.join(', ')}; ${stepMs} ms each; node CPU per delivery and messages per frame from step ${bestIx + 1} (the best), ${((k1 - k0) / 10).toFixed(1)} s`],
   };
 };
