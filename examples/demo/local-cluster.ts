@@ -151,7 +151,7 @@ export class LocalCluster {
       server,
       publicUrl: url,
       rooms: { history: true },
-      heartbeatMs: 5000,
+      timeouts: { heartbeatMs: 5000 },
       drain: { graceMs: 3000, batchSize: 5, batchIntervalMs: 200 },
       // Demo only: the client names itself. A real application verifies a token (see jwtAuth).
       authenticate: ({ params }) => ({ userId: typeof params?.name === 'string' && params.name ? params.name.slice(0, 40) : undefined }),

@@ -35,7 +35,6 @@ const node = createNode({
   port,
   publicUrl: url,
   rooms: { history: true },
-  sessionTtlMs: 7 * 24 * 3600 * 1000,
   // Demo only: the client names itself. Use jwtAuth({ secret }) in a real application.
   authenticate: ({ params }) => ({ userId: typeof params?.name === 'string' ? params.name : 'anonymous' }),
 });

@@ -51,9 +51,8 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
       cluster,
       port: 0,
       host: '127.0.0.1',
-      heartbeatMs: args.heartbeatMs,
-      rateLimit: false,
-      sessionTtlMs: 600_000,
+      timeouts: { heartbeatMs: args.heartbeatMs },
+      limits: { rateLimit: false },
       rooms: { history: (room: string) => args.history && room.startsWith('h-') },
       drain: { graceMs: 0 },
     });

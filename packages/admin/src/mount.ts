@@ -39,7 +39,7 @@ const mounted = new WeakMap<SwitchyardNode, Set<string>>();
  */
 export function mountAdmin(node: SwitchyardNode, options: AdminOptionsInput): AdminHandle {
   if (typeof node !== 'object' || node === null || typeof (node as Partial<SwitchyardNode>).roomMembers !== 'function') throw adminError('CONFIG_INVALID', 'mountAdmin needs a transport-ws node (createNode(...)) as its first argument');
-  const o = parseAdminOptions(options, { queryTimeoutMs: node.options.queryTimeoutMs });
+  const o = parseAdminOptions(options, { queryTimeoutMs: node.options.timeouts.queryTimeoutMs });
   if (o.path === node.options.path) throw adminError('CONFIG_INVALID', `path ${o.path} is the node's WebSocket path: choose another, e.g. /admin`);
   const server = node.httpServer ?? node.options.server;
   if (o.attach && !server) {

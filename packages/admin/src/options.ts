@@ -18,7 +18,7 @@ export interface AdminOptionsInput {
   attach?: boolean;
   /** How often open dashboards get a fresh snapshot, ms (default 2000, at least 250). */
   refreshMs?: number;
-  /** How long a snapshot waits for the other nodes' answers, ms (default: the node's `queryTimeoutMs`). */
+  /** How long a snapshot waits for the other nodes' answers, ms (default: the node's `timeouts.queryTimeoutMs`). */
   queryTimeoutMs?: number;
   /** Cluster events kept for new dashboards (default 200). */
   maxEvents?: number;

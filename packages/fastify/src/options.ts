@@ -1,6 +1,6 @@
 import type { LogLevel } from 'fastify';
 import { parseConfig } from '@switchyard/core/adapter';
-import { nodeOptionsSchema, type NodeOptionsInput } from '@switchyard/transport-ws';
+import { nodeOptionsSchema, retiredNodeOptions, type NodeOptionsInput } from '@switchyard/transport-ws';
 import { z } from 'zod';
 import { SOURCE } from './errors.js';
 
@@ -48,7 +48,7 @@ export interface PluginConfig {
 
 /** Validate the plugin's options; a bad value throws SwitchyardError CONFIG_INVALID naming the option. */
 export function parsePluginOptions(input: unknown): PluginConfig {
-  const parsed = parseConfig(pluginOptionsSchema, input ?? {}, SOURCE);
+  const parsed = parseConfig(pluginOptionsSchema, input ?? {}, SOURCE, { retired: retiredNodeOptions });
   const { graceMs, logLevel, prefix: _prefix, ...node } = (input ?? {}) as SwitchyardPluginOptions & { prefix?: unknown };
   return { node, graceMs, logLevel, http: parsed.http, httpPrefix: parsed.httpPrefix };
 }

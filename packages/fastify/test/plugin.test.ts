@@ -224,6 +224,7 @@ describe('bad options', () => {
     await fails({ graceMs: -5 }, 'graceMs:');
     await fails({ httpPrefix: 'health/' }, 'httpPrefix:');
     await fails({ pth: '/ws' }, 'pth: unknown option (did you mean path?)');
+    await fails({ heartbeatMs: 5000 }, 'heartbeatMs: moved to timeouts.heartbeatMs');
     await fails({ prefix: '/api' }, 'prefix:', 'httpPrefix');
     await fails({ cluster: createCluster({ hub: new MemoryHub() }), adapter: {} }, 'adapter:', 'either cluster or adapter');
   });

@@ -13,7 +13,7 @@ export { jwtAuth, tokenFromRequest, type AuthContext, type AuthResult } from './
 export { CloseCode, closeCodeName } from './protocol/close-codes.js';
 export { MessageRefused, isMessageRefused, MAX_REFUSAL_LENGTH } from './refused.js';
 export { endpoints, type Endpoints, type EndpointAnswer, type RouteQuery, type HttpHandler } from './server/http.js';
-export { nodeOptionsSchema, jwtOptionsSchema, emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
+export { nodeOptionsSchema, retiredNodeOptions, jwtOptionsSchema, emitterOptionsSchema, type EmitterOptions, type EmitterOptionsInput, parseNodeOptions, type NodeOptions, type NodeOptionsInput, type JwtOptionsInput, type RoomHook, type AuthenticateHook } from './options.js';
 export { WIRE_VERSION, SUBPROTOCOL } from './protocol/version.js';
 export { clientFrame, parseClientFrame, type ClientFrame } from './protocol/client-frames.js';
 export type { ErrorCode, Priority, RoomState } from './protocol/server-frames.js';

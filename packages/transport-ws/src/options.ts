@@ -51,55 +51,69 @@ export const nodeOptionsSchema = z
     path: z.string().regex(/^\/[^\s?#]*$/, 'path must start with / and hold no query').default(DEFAULT_PATH),
     /** URL clients use to reach this node (redirects, /route); derived from the listening address when absent. */
     publicUrl: z.string().regex(/^wss?:\/\//, 'publicUrl must start with ws:// or wss://').optional(),
-    /** Largest client frame in bytes (ws `maxPayload`); bigger frames close with 1009. */
-    maxPayload: z.number().int().min(64).default(65_536),
-    /** Server ping interval; a client silent for this long after a ping is closed with 4010. */
-    heartbeatMs: z.number().int().min(50).default(25_000),
-    /** The hello must arrive within this long of the upgrade, else close 4010. */
-    helloTimeoutMs: z.number().int().min(50).default(10_000),
-    /**
-     * On the server the node creates: a request (an upgrade) whose headers are not complete
-     * within this long is cut (Node's headersTimeout, checked every second), so slow or stalled
-     * upgrades cannot hold sockets. For a server you pass in, set `server.headersTimeout` yourself
-     * and create it with `connectionsCheckingInterval` (see the README).
-     */
-    headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Take the client IP from the first X-Forwarded-For entry (behind a trusted proxy). */
+    trustProxy: z.boolean().default(false),
+    /** Allowed Origin header values (absent: any). Requests without an Origin pass. */
+    origins: z.array(z.string().min(1)).optional(),
     /** Keep the upgrade request on `conn.request` for the connection's life (default: released after the `connection` event, about 1 KB per connection). */
     keepRequest: z.boolean().default(false),
-    /**
-     * Upgrades taken per event-loop turn; more arriving at once (a failover storm) wait for the
-     * next turns, so the node's heartbeats keep their beat and it never fences itself under load.
-     */
-    maxUpgradesPerTurn: z.number().int().min(1).max(10_000).default(32),
-    /**
-     * Clients being accepted at once (from the upgrade to the welcome for a hello carried in the
-     * upgrade, to the 101 otherwise); more wait their turn. Bounds the session and history
-     * requests a crowd of resuming clients puts on the backend at once, so the node's heartbeat
-     * does not queue behind them.
-     */
-    maxHellosInFlight: z.number().int().min(1).max(100_000).default(64),
-    /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
-    maxFrameDepth: z.number().int().min(4).max(1000).default(64),
-    /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
-    closeTimeoutMs: z.number().int().min(10).default(5_000),
     /** Batching: a room's messages go out as one frame of at most maxMessages, a busy room at most every maxDelayMs (an idle one at once); a backlogged socket's queue likewise. */
     batch: z.strictObject({ maxMessages: z.number().int().min(1).max(10_000).default(64), maxDelayMs: z.number().min(0).max(1000).default(5) }).prefault({}),
     /** Per-connection send queue: bound in messages, and socket buffer bytes above which we stop writing. */
     sendQueue: z.strictObject({ maxMessages: z.number().int().min(1).default(1024), highWaterBytes: z.number().int().min(1024).default(1_048_576) }).prefault({}),
     /** permessage-deflate, opt-in: false, or the size in bytes from which messages are compressed. */
     perMessageDeflate: z.union([z.literal(false), z.strictObject({ threshold: z.number().int().min(0).default(1024) })]).default(false),
-    /** Token bucket per connection (client frames), or false for none. */
-    rateLimit: z
-      .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive().default(100), burst: z.number().int().min(1).default(200), maxStrikes: z.number().int().min(0).default(20) })])
-      .default({ messagesPerSecond: 100, burst: 200, maxStrikes: 20 }),
-    /** Open connections allowed per client IP (0: no limit); more are refused with HTTP 429. */
-    maxConnectionsPerIp: z.number().int().min(0).default(0),
-    /** Take the client IP from the first X-Forwarded-For entry (behind a trusted proxy). */
-    trustProxy: z.boolean().default(false),
-    /** Allowed Origin header values (absent: any). Requests without an Origin pass. */
-    origins: z.array(z.string().min(1)).optional(),
-    /** Bad frames tolerated per connection before closing with 4000. */
-    maxBadFrames: z.number().int().min(0).default(10),
+    /** What one client (or one client IP) may cost the node, and how many clients it takes in at once. */
+    limits: z
+      .strictObject({
+        /** Largest client frame in bytes (ws `maxPayload`); bigger frames close with 1009. */
+        maxPayload: z.number().int().min(64).default(65_536),
+        /** Deepest nesting of arrays and objects accepted in a client frame; deeper is `bad_frame` (reason too_deep). */
+        maxFrameDepth: z.number().int().min(4).max(1000).default(64),
+        /** Bad frames tolerated per connection before closing with 4000. */
+        maxBadFrames: z.number().int().min(0).default(10),
+        /** Open connections allowed per client IP (0: no limit); more are refused with HTTP 429. */
+        maxConnectionsPerIp: z.number().int().min(0).default(0),
+        /** Token bucket per connection (client frames), or false for none. */
+        rateLimit: z
+          .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive().default(100), burst: z.number().int().min(1).default(200), maxStrikes: z.number().int().min(0).default(20) })])
+          .default({ messagesPerSecond: 100, burst: 200, maxStrikes: 20 }),
+        /** Most messages replayed per room on a join or resume; more is reported as a gap. */
+        maxReplay: z.number().int().min(0).default(1000),
+        /**
+         * Upgrades taken per event-loop turn; more arriving at once (a failover storm) wait for the
+         * next turns, so the node's heartbeats keep their beat and it never fences itself under load.
+         */
+        maxUpgradesPerTurn: z.number().int().min(1).max(10_000).default(32),
+        /**
+         * Clients being accepted at once (from the upgrade to the welcome for a hello carried in the
+         * upgrade, to the 101 otherwise); more wait their turn. Bounds the session and history
+         * requests a crowd of resuming clients puts on the backend at once, so the node's heartbeat
+         * does not queue behind them.
+         */
+        maxHellosInFlight: z.number().int().min(1).max(100_000).default(64),
+      })
+      .prefault({}),
+    /** How long the node waits for clients, sockets and the other nodes, ms. */
+    timeouts: z
+      .strictObject({
+        /** Server ping interval; a client silent for this long after a ping is closed with 4010. */
+        heartbeatMs: z.number().int().min(50).default(25_000),
+        /** The hello must arrive within this long of the upgrade, else close 4010. */
+        helloTimeoutMs: z.number().int().min(50).default(10_000),
+        /**
+         * On the server the node creates: a request (an upgrade) whose headers are not complete
+         * within this long is cut (Node's headersTimeout, checked every second), so slow or stalled
+         * upgrades cannot hold sockets. For a server you pass in, set `server.headersTimeout` yourself
+         * and create it with `connectionsCheckingInterval` (see the README).
+         */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** After a close frame, a socket that does not finish the close handshake is destroyed after this long. */
+        closeTimeoutMs: z.number().int().min(10).default(5_000),
+        /** Default timeout of cluster-wide presence queries (`roomMembers`, `connectionCount`). */
+        queryTimeoutMs: z.number().int().min(1).max(60_000).default(1000),
+      })
+      .prefault({}),
     /** Authenticate a client from its token and request; absent: anonymous connections are allowed. */
     authenticate: fn<AuthenticateHook>('authenticate').optional(),
     /** Allow or refuse a room join (client joins, hello rooms). Default: allow. */
@@ -108,12 +122,6 @@ export const nodeOptionsSchema = z
     authorizePublish: fn<RoomHook>('authorizePublish').optional(),
     /** Rooms that keep history (offsets, replay on join/resume): true, or a predicate per room. */
     rooms: z.strictObject({ history: z.union([z.boolean(), fn<(room: string) => boolean>('rooms.history')]).default(false) }).prefault({}),
-    /** Most messages replayed per room on a join or resume; more is reported as a gap. */
-    maxReplay: z.number().int().min(0).default(1000),
-    /** Default timeout of cluster-wide presence queries (`roomMembers`, `connectionCount`), ms. */
-    queryTimeoutMs: z.number().int().min(1).max(60_000).default(1000),
-    /** Session TTL in the session store, ms (default: the cluster's `sessionTtlMs`). */
-    sessionTtlMs: z.number().int().min(100).optional(),
     /** Graceful shutdown: clients moved per batch, jitter between batches, and the default grace period. */
     drain: z.strictObject({ batchSize: z.number().int().min(1).default(100), batchIntervalMs: z.number().int().min(0).default(50), graceMs: z.number().int().min(0).default(10_000) }).prefault({}),
     /** Serve /health, /ready, /metrics, /cluster, /route on the server we create (ignored when attached: mount `node.httpHandler`). */
@@ -128,8 +136,24 @@ export const nodeOptionsSchema = z
 export type NodeOptionsInput = z.input<typeof nodeOptionsSchema>;
 export type NodeOptions = z.output<typeof nodeOptionsSchema>;
 
-/** Validate options; a bad value throws SwitchyardError CONFIG_INVALID naming the field. */
-export const parseNodeOptions = (input: unknown): NodeOptions => parseConfig(nodeOptionsSchema, input, 'ws');
+const moved = (group: 'limits' | 'timeouts', keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, `moved to ${group}.${k}`]));
+
+/**
+ * Top-level options of earlier releases that `createNode` refuses, with what to give instead
+ * (the README's "Upgrading" lists them): the tuning knobs live in `limits` and `timeouts`, and the
+ * session TTL is the cluster's alone.
+ */
+export const retiredNodeOptions: Readonly<Record<string, string>> = Object.freeze({
+  ...moved('limits', ['maxPayload', 'maxFrameDepth', 'maxBadFrames', 'maxConnectionsPerIp', 'rateLimit', 'maxReplay', 'maxUpgradesPerTurn', 'maxHellosInFlight']),
+  ...moved('timeouts', ['heartbeatMs', 'helloTimeoutMs', 'headersTimeoutMs', 'closeTimeoutMs', 'queryTimeoutMs']),
+  sessionTtlMs: 'removed: the session TTL is the cluster\'s, set sessionTtlMs on createCluster',
+});
+
+/**
+ * Validate options; a bad value throws SwitchyardError CONFIG_INVALID naming the field (an option
+ * of an earlier release with where it went: `heartbeatMs: moved to timeouts.heartbeatMs`).
+ */
+export const parseNodeOptions = (input: unknown): NodeOptions => parseConfig(nodeOptionsSchema, input, 'ws', { retired: retiredNodeOptions });
 
 export type { IncomingMessage };
 

@@ -78,7 +78,7 @@ describe('admission: upgrades taken per event-loop turn', () => {
     });
 
     it('a crowd of clients connecting at once is welcomed whole, a few per turn', async () => {
-      nodes = await startNodes(['n1'], { maxUpgradesPerTurn: 2, maxHellosInFlight: 3 });
+      nodes = await startNodes(['n1'], { limits: { maxUpgradesPerTurn: 2, maxHellosInFlight: 3 } });
       const url = (nodes[0] as SwitchyardNode).url;
       const all = await Promise.all(Array.from({ length: 40 }, () => TestClient.connect(url, { rooms: { crowd: {} } })));
       for (const { client, welcome } of all) {
@@ -89,7 +89,7 @@ describe('admission: upgrades taken per event-loop turn', () => {
     });
 
     it('SDK clients (hello in the upgrade) are welcomed whole a few at a time, and clients that never say hello hold no slot', async () => {
-      nodes = await startNodes(['n1'], { maxUpgradesPerTurn: 2, maxHellosInFlight: 2 });
+      nodes = await startNodes(['n1'], { limits: { maxUpgradesPerTurn: 2, maxHellosInFlight: 2 } });
       const url = (nodes[0] as SwitchyardNode).url;
       const silent = await Promise.all(Array.from({ length: 5 }, () => TestClient.open(url)));
       clients.push(...silent);

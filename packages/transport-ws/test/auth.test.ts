@@ -107,7 +107,7 @@ describe('authentication and admission', () => {
 
   it('origin allow-list (403), per-IP connection limit (429), room-join hook', async () => {
     nodes.push(
-      ...(await startNodes(['a'], { origins: ['https://app.example'], maxConnectionsPerIp: 2, authorizeJoin: (_c: unknown, room: string) => !room.startsWith('admin') })),
+      ...(await startNodes(['a'], { origins: ['https://app.example'], limits: { maxConnectionsPerIp: 2 }, authorizeJoin: (_c: unknown, room: string) => !room.startsWith('admin') })),
     );
     const [a] = nodes as [SwitchyardNode];
     await expect(TestClient.open(a.url, { headers: { origin: 'https://evil.example' } })).rejects.toMatchObject({ status: 403 });

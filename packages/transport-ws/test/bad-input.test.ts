@@ -30,7 +30,7 @@ async function stillHealthy(node: SwitchyardNode, other: SwitchyardNode) {
 
 describe('bad input gets its documented answer and the node stays healthy', () => {
   it('malformed JSON, unknown types and bad fields get error frames; too many close with 4000', async () => {
-    nodes.push(...(await startNodes(['a', 'b'], { maxBadFrames: 4 })));
+    nodes.push(...(await startNodes(['a', 'b'], { limits: { maxBadFrames: 4 } })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
     const c = await connect(a);
     c.send('{not json');
@@ -63,7 +63,7 @@ describe('bad input gets its documented answer and the node stays healthy', () =
   });
 
   it('an oversized frame closes with 1009', async () => {
-    nodes.push(...(await startNodes(['a', 'b'], { maxPayload: 1024 })));
+    nodes.push(...(await startNodes(['a', 'b'], { limits: { maxPayload: 1024 } })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
     const c = await connect(a);
     c.send({ t: 'msg', data: 'x'.repeat(2000) });
@@ -74,7 +74,7 @@ describe('bad input gets its documented answer and the node stays healthy', () =
   });
 
   it('a flood past the rate limit gets rate_limited errors, then 4008', async () => {
-    nodes.push(...(await startNodes(['a', 'b'], { rateLimit: { messagesPerSecond: 5, burst: 5, maxStrikes: 10 } })));
+    nodes.push(...(await startNodes(['a', 'b'], { limits: { rateLimit: { messagesPerSecond: 5, burst: 5, maxStrikes: 10 } } })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
     const c = await connect(a);
     for (let i = 0; i < 100; i++) c.send({ t: 'ping' });
@@ -87,7 +87,7 @@ describe('bad input gets its documented answer and the node stays healthy', () =
   });
 
   it('a slow consumer that never reads loses low-priority messages first, then is closed with 4009; the others get everything', async () => {
-    nodes.push(...(await startNodes(['a', 'b'], { sendQueue: { maxMessages: 32, highWaterBytes: 16_384 }, closeTimeoutMs: 3000 })));
+    nodes.push(...(await startNodes(['a', 'b'], { sendQueue: { maxMessages: 32, highWaterBytes: 16_384 }, timeouts: { closeTimeoutMs: 3000 } })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
     const slow = await connect(a, { rooms: { firehose: {} } });
     const fast = await connect(a, { rooms: { firehose: {} } });
@@ -114,7 +114,7 @@ describe('bad input gets its documented answer and the node stays healthy', () =
   });
 
   it('no hello in time, and no pong in time, close with 4010', async () => {
-    nodes.push(...(await startNodes(['a', 'b'], { helloTimeoutMs: 150, heartbeatMs: 100 })));
+    nodes.push(...(await startNodes(['a', 'b'], { timeouts: { helloTimeoutMs: 150, heartbeatMs: 100 } })));
     const [a, b] = nodes as [SwitchyardNode, SwitchyardNode];
     const silent = await TestClient.open(a.url);
     clients.push(silent);
@@ -171,8 +171,8 @@ describe('bad input gets its documented answer and the node stays healthy', () =
     }
   });
 
-  it('an upgrade whose headers never finish is cut after headersTimeoutMs (slowloris)', async () => {
-    nodes.push(...(await startNodes(['a'], { headersTimeoutMs: 300 })));
+  it('an upgrade whose headers never finish is cut after timeouts.headersTimeoutMs (slowloris)', async () => {
+    nodes.push(...(await startNodes(['a'], { timeouts: { headersTimeoutMs: 300 } })));
     const [a] = nodes as [SwitchyardNode];
     const { port } = new URL(a.url);
     const socket = createConnection({ host: '127.0.0.1', port: Number(port) });

@@ -26,7 +26,7 @@ async function startCluster(): Promise<SwitchyardNode[]> {
       cluster: createCluster({ hub, nodeId: id, heartbeatIntervalMs: 50, nodeTimeoutMs: NODE_TIMEOUT_MS, history: true, balancer: stayLocal(id) }),
       port: 0,
       rooms: { history: true },
-      rateLimit: false,
+      limits: { rateLimit: false },
     }),
   );
   await Promise.all(nodes.map((x) => x.start()));

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 describe('node lifecycle on the cluster phase', () => {
-  it('starts a new cluster, serves a running one, refuses a stopped one; the session TTL defaults to the cluster config', async () => {
+  it('starts a new cluster, serves a running one, refuses a stopped one; the session TTL is the cluster\'s', async () => {
     const hub = new MemoryHub();
     const fresh = createCluster({ hub, nodeId: 'fresh', sessionTtlMs: 60_000 });
     const a = createNode({ cluster: fresh, port: 0 });
@@ -30,10 +30,10 @@ describe('node lifecycle on the cluster phase', () => {
     clients.push(client);
     expect(put).toHaveBeenCalledWith(expect.objectContaining({ nodeId: 'fresh' }), 60_000);
 
-    const running = createCluster({ hub, nodeId: 'running' });
+    const running = createCluster({ hub, nodeId: 'running', sessionTtlMs: 5_000 });
     clusters.push(running);
     await running.start();
-    const b = createNode({ cluster: running, port: 0, sessionTtlMs: 5_000 });
+    const b = createNode({ cluster: running, port: 0 });
     nodes.push(b);
     await b.start(); // a started cluster is fine
     expect(b.ready).toBe(true);
@@ -77,7 +77,7 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
 
 describe('closing on SIGTERM', () => {
   it('the handler: /ready 503 and upgrades refused at once, every client gets a hint and 1012, done within the grace period even with a client that never reads', async () => {
-    nodes.push(...(await startNodes(['a', 'b', 'c'], { drain: { batchSize: 2, batchIntervalMs: 100, graceMs: 30_000 }, closeTimeoutMs: 60_000 })));
+    nodes.push(...(await startNodes(['a', 'b', 'c'], { drain: { batchSize: 2, batchIntervalMs: 100, graceMs: 30_000 }, timeouts: { closeTimeoutMs: 60_000 } })));
     const [a, b, c] = nodes as [SwitchyardNode, SwitchyardNode, SwitchyardNode];
     const before = process.listenerCount('SIGTERM');
     const handle = c.closeOnSignals({ graceMs: 1500, signals: ['SIGTERM'] });

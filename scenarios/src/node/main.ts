@@ -39,7 +39,7 @@ async function start(args: NodeStartArgs): Promise<NodeStarted> {
     cluster,
     port: 0,
     host: '127.0.0.1',
-    heartbeatMs: 2000,
+    timeouts: { heartbeatMs: 2000 },
     rooms: { history: (room: string) => room.startsWith(args.historyPrefix) },
     drain: { graceMs: 0 },
   });

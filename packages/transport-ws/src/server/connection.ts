@@ -115,7 +115,7 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     this._request = request;
     this.queue = new SendQueue(o.sendQueue.maxMessages);
     this.deflateThreshold = o.perMessageDeflate ? o.perMessageDeflate.threshold : undefined;
-    this.bucket = o.rateLimit ? new TokenBucket(o.rateLimit.messagesPerSecond, o.rateLimit.burst) : undefined;
+    this.bucket = o.limits.rateLimit ? new TokenBucket(o.limits.rateLimit.messagesPerSecond, o.limits.rateLimit.burst) : undefined;
   }
 
   /**

@@ -12,11 +12,11 @@ import type { NodeInternals } from './host.js';
 
 const chains = new WeakMap<Connection, Promise<void>>();
 
-/** Count a bad frame, answer it, and close with 4000 past `maxBadFrames`. */
+/** Count a bad frame, answer it, and close with 4000 past `limits.maxBadFrames`. */
 function badFrame(node: NodeInternals, conn: Connection, reason: string, code: ErrorCode, message: string, id?: number): void {
   node.metrics.badFrames.inc({ reason });
   conn.control(encodeError(code, message, id));
-  if (conn.countBadFrame() > node.options.maxBadFrames) conn.close(CloseCode.BadFrame, 'bad_frame');
+  if (conn.countBadFrame() > node.options.limits.maxBadFrames) conn.close(CloseCode.BadFrame, 'bad_frame');
 }
 
 /** Reply to a request: an ack when it had an id, else an error frame for failures only. */
@@ -32,7 +32,7 @@ export function onClientMessage(node: NodeInternals, conn: Connection, raw: RawD
   node.metrics.received.inc();
   if (conn.bucket && !conn.bucket.take()) {
     node.metrics.rateLimited.inc();
-    const limits = node.options.rateLimit;
+    const limits = node.options.limits.rateLimit;
     if (limits && conn.bucket.strikes > limits.maxStrikes) {
       conn.close(CloseCode.RateLimited, 'rate_limited');
       return;
@@ -42,7 +42,7 @@ export function onClientMessage(node: NodeInternals, conn: Connection, raw: RawD
   }
   if (isBinary) return badFrame(node, conn, 'binary', 'bad_frame', 'binary frames are not part of the protocol');
   const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
-  const parsed = parseClientFrame(text, node.options.maxFrameDepth);
+  const parsed = parseClientFrame(text, node.options.limits.maxFrameDepth);
   if (!parsed.ok) return badFrame(node, conn, parsed.reason, parsed.code, parsed.message, parsed.id);
   receiveFrame(node, conn, parsed.frame);
 }

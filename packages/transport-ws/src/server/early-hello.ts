@@ -33,7 +33,7 @@ export function selectSubprotocol(node: NodeInternals, protocols: Set<string>, r
 
 function parseCarrier(node: NodeInternals, value: string): HelloFrame | undefined {
   const text = Buffer.from(value.slice(EARLY_HELLO_PREFIX.length), 'base64url').toString('utf8');
-  const parsed = parseClientFrame(text, node.options.maxFrameDepth);
+  const parsed = parseClientFrame(text, node.options.limits.maxFrameDepth);
   return parsed.ok && parsed.frame.t === 'hello' ? parsed.frame : undefined;
 }
 

@@ -76,7 +76,7 @@ export async function handleHello(node: NodeInternals, conn: Connection, hello: 
   conn.setSession(sessionId);
   if (conn.state !== 'open') return;
   const { options } = node;
-  conn.release(encodeWelcome({ session: sessionId, conn: conn.id, node: node.id, user: conn.userId, resumed, heartbeatMs: options.heartbeatMs, maxPayload: options.maxPayload, rooms }));
+  conn.release(encodeWelcome({ session: sessionId, conn: conn.id, node: node.id, user: conn.userId, resumed, heartbeatMs: options.timeouts.heartbeatMs, maxPayload: options.limits.maxPayload, rooms }));
   for (const j of joins) j.replay();
   node.emitConnection(conn);
   helloDone(conn);

@@ -12,7 +12,7 @@ export class Heartbeat {
 
   get periodMs(): number {
     const o = this.node.options;
-    return Math.max(10, Math.min(1000, o.heartbeatMs / 4, o.helloTimeoutMs / 4, o.closeTimeoutMs / 2));
+    return Math.max(10, Math.min(1000, o.timeouts.heartbeatMs / 4, o.timeouts.helloTimeoutMs / 4, o.timeouts.closeTimeoutMs / 2));
   }
 
   start(): void {
@@ -28,13 +28,13 @@ export class Heartbeat {
     const o = this.node.options;
     for (const c of this.node.sockets) {
       if (c.state === 'closing') {
-        if (now - c.closingSince >= o.closeTimeoutMs) c.terminate();
+        if (now - c.closingSince >= o.timeouts.closeTimeoutMs) c.terminate();
       } else if (c.state === 'handshake') {
-        if (now - c.openedAt >= o.helloTimeoutMs) {
+        if (now - c.openedAt >= o.timeouts.helloTimeoutMs) {
           this.node.metrics.heartbeatTimeouts.inc();
           c.close(CloseCode.HeartbeatTimeout, 'hello timeout');
         }
-      } else if (c.state === 'open' && now - c.pingSentAt >= o.heartbeatMs) {
+      } else if (c.state === 'open' && now - c.pingSentAt >= o.timeouts.heartbeatMs) {
         if (c.awaitingPong) {
           this.node.metrics.heartbeatTimeouts.inc();
           c.close(CloseCode.HeartbeatTimeout, 'heartbeat timeout');

@@ -88,7 +88,7 @@ export async function joinRoom(node: NodeInternals, conn: Connection, room: stri
 async function replayAfter(node: NodeInternals, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
   const after = from.offset as number;
   const stream = historyStream(room);
-  const max = node.options.maxReplay;
+  const max = node.options.limits.maxReplay;
   const history = node.cluster.history;
   if (!history) throw new Error('no history store');
   const r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(history, stream, after, from.epoch, max));

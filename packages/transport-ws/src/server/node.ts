@@ -100,7 +100,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       targets: (key) => (key === EVERYONE ? this.index.connections.values() : this.index.inRoom(key)),
     });
     this.index = new LocalIndex(this.cluster);
-    this.internals = this.makeInternals(new IpLimiter(this.options.maxConnectionsPerIp));
+    this.internals = this.makeInternals(new IpLimiter(this.options.limits.maxConnectionsPerIp));
     registerInternals(this, this.internals);
     this.heartbeat = new Heartbeat(this.internals);
     this.httpHandler = createHttpHandler(this);
@@ -158,9 +158,9 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     return this.cluster.id;
   }
 
-  /** Session TTL in the session store, ms: the `sessionTtlMs` option, else the cluster's. */
+  /** Session TTL in the session store, ms: the cluster's `sessionTtlMs` (createCluster), its one place. */
   get sessionTtlMs(): number {
-    return this.options.sessionTtlMs ?? this.cluster.config.sessionTtlMs;
+    return this.cluster.config.sessionTtlMs;
   }
 
   /** The URL clients use to reach this node (known after `start()`). */
@@ -227,7 +227,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      maxPayload: o.maxPayload,
+      maxPayload: o.limits.maxPayload,
       perMessageDeflate: o.perMessageDeflate ? { threshold: o.perMessageDeflate.threshold } : false,
       handleProtocols: (protocols, req) => selectSubprotocol(this.internals, protocols, req),
     });
@@ -236,8 +236,8 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     } else {
       this.ownServer = true;
       const handler = this.httpHandler;
-      // Slow requests (a slowloris upgrade) are cut after headersTimeoutMs, checked every second.
-      const limits = { headersTimeout: o.headersTimeoutMs, requestTimeout: Math.max(o.headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs) };
+      // Slow requests (a slowloris upgrade) are cut after timeouts.headersTimeoutMs, checked every second.
+      const limits = { headersTimeout: o.timeouts.headersTimeoutMs, requestTimeout: Math.max(o.timeouts.headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, o.timeouts.headersTimeoutMs) };
       this.server = o.http ? createServer(limits, (req: IncomingMessage, res: ServerResponse) => handler(req, res)) : createServer(limits);
       await new Promise<void>((resolve, reject) => {
         const s = this.server as Server;
@@ -345,13 +345,13 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
    */
   async roomMembers(room: string, options: PresenceOptions = {}): Promise<RoomMembers> {
     if (typeof room !== 'string' || room.length === 0) throw wsError('CONFIG_INVALID', 'room must be a non-empty string');
-    const r = await this.cluster.query(PresenceQueries.roomMembers, { room }, { timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs });
+    const r = await this.cluster.query(PresenceQueries.roomMembers, { room }, { timeoutMs: options.timeoutMs ?? this.options.timeouts.queryTimeoutMs });
     return toRoomMembers(r);
   }
 
   /** Open connections across the cluster, per node, asked of every node like `roomMembers` (partial when some did not answer). */
   async connectionCount(options: PresenceOptions = {}): Promise<ConnectionCount> {
-    const r = await this.cluster.query(PresenceQueries.stats, null, { timeoutMs: options.timeoutMs ?? this.options.queryTimeoutMs });
+    const r = await this.cluster.query(PresenceQueries.stats, null, { timeoutMs: options.timeoutMs ?? this.options.timeouts.queryTimeoutMs });
     return toConnectionCount(r);
   }
 

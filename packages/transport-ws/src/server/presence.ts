@@ -37,7 +37,7 @@ export interface ConnectionCount {
 }
 
 export interface PresenceOptions {
-  /** How long to wait for the other nodes, ms (default: the node's `queryTimeoutMs`). */
+  /** How long to wait for the other nodes, ms (default: the node's `timeouts.queryTimeoutMs`). */
   timeoutMs?: number;
 }
 

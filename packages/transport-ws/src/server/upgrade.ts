@@ -48,7 +48,7 @@ export async function handleUpgrade(node: NodeInternals, req: IncomingMessage, s
 const admissions = new WeakMap<NodeInternals, Admission>();
 const admissionOf = (node: NodeInternals): Admission => {
   let a = admissions.get(node);
-  if (!a) admissions.set(node, (a = new Admission(node.options.maxUpgradesPerTurn, node.options.maxHellosInFlight)));
+  if (!a) admissions.set(node, (a = new Admission(node.options.limits.maxUpgradesPerTurn, node.options.limits.maxHellosInFlight)));
   return a;
 };
 

@@ -26,7 +26,7 @@ const cluster = createCluster({
   rebalance: { enabled: false },
 } as Parameters<typeof createCluster>[0]);
 cluster.on('node:dead', (n) => process.send?.({ dead: n.id, at: Date.now() }));
-const node = createNode({ cluster, port: 0, host: '127.0.0.1', heartbeatMs: 5000, rateLimit: false, sessionTtlMs: 600_000, rooms: { history: (r: string) => r.startsWith('h-') }, drain: { graceMs: 0 } });
+const node = createNode({ cluster, port: 0, host: '127.0.0.1', timeouts: { heartbeatMs: 5000 }, limits: { rateLimit: false }, rooms: { history: (r: string) => r.startsWith('h-') }, drain: { graceMs: 0 } });
 await node.start();
 const upgrades: number[] = [];
 let killAt = 0;
