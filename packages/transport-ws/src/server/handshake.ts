@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ResumeFrom } from '@switchyard/core/adapter';
-import { roomName, type HelloFrame } from '../protocol/client-frames.js';
+import { isRoomName, roomName, type HelloFrame } from '../protocol/client-frames.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { encodeError, encodeRedirect, encodeWelcome, type RoomState } from '../protocol/server-frames.js';
 import { WIRE_VERSION } from '../protocol/version.js';
@@ -87,10 +87,10 @@ type JoinOutcome = { joined: Joined } | { error: RoomState };
 
 /** One room of the hello: name check, join hook, then the join (with its replay prepared). */
 async function joinFromHello(node: NodeInternals, conn: Connection, room: string, from: ResumeFrom): Promise<JoinOutcome> {
-  const name = roomName.safeParse(room);
-  if (!name.success) {
+  if (!isRoomName(room)) {
     node.metrics.badFrames.inc({ reason: 'bad_fields' });
-    return { error: { offset: 0, history: false, recovered: false, gap: false, error: { code: 'bad_frame', message: name.error.issues[0]?.message ?? 'bad room name' } } };
+    const why = roomName.safeParse(room).error?.issues[0]?.message ?? 'bad room name';
+    return { error: { offset: 0, history: false, recovered: false, gap: false, error: { code: 'bad_frame', message: why } } };
   }
   if (!(await allowedToJoin(node, conn, room))) return { error: { offset: 0, history: false, recovered: false, gap: false, error: { code: 'forbidden', message: `join refused for room ${room}` } } };
   return { joined: await joinRoom(node, conn, room, from) };
