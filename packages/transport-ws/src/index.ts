@@ -5,7 +5,7 @@
  */
 export { createNode, SwitchyardNode, type SwitchyardNodeEvents, type CloseOptions } from './server/node.js';
 export type { SignalHandle, SignalOptions } from './server/signals.js';
-export { Connection, type Ack, type MessageListener, type CloseListener } from './server/connection.js';
+export type { Connection, Ack, MessageListener, CloseListener } from './server/connection.js';
 export { Sender, type SendOptions, type Publisher, nodeOfConnection } from './server/sender.js';
 export { createEmitter, Emitter } from './emitter/emitter.js';
 export { PresenceQueries, type RoomMember, type RoomMembers, type ConnectionCount, type PresenceOptions } from './server/presence.js';

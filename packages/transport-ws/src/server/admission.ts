@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 
 /**
  * How many clients a node takes on at once. A crowd arriving together (a node died and all its
@@ -79,15 +79,15 @@ export class Admission {
 
 const noop = (): void => undefined;
 
-const pending = new WeakMap<Connection, () => void>();
+const pending = new WeakMap<ServerConnection, () => void>();
 
 /** The connection's hello is under way: `done` runs when it ends ({@link helloDone}, or the socket's close). */
-export function trackHello(conn: Connection, done: () => void): void {
+export function trackHello(conn: ServerConnection, done: () => void): void {
   pending.set(conn, done);
 }
 
 /** The connection was welcomed (or refused): its admission slot is free. */
-export function helloDone(conn: Connection): void {
+export function helloDone(conn: ServerConnection): void {
   const done = pending.get(conn);
   if (!done) return;
   pending.delete(conn);

@@ -39,9 +39,9 @@ export interface ConnectionHost {
   readonly options: NodeOptions;
   readonly metrics: TransportMetrics;
   readonly batcher: Batcher;
-  joinRoom(conn: Connection, room: string): Promise<RoomState>;
-  leaveRoom(conn: Connection, room: string): Promise<void>;
-  onClosed(conn: Connection, code: number, reason: string): void;
+  joinRoom(conn: ServerConnection, room: string): Promise<RoomState>;
+  leaveRoom(conn: ServerConnection, room: string): Promise<void>;
+  onClosed(conn: ServerConnection, code: number, reason: string): void;
 }
 
 /**
@@ -74,10 +74,78 @@ const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 const TEXT = { binary: false } as const;
 
 /**
- * One client socket on this node. The application sees `id`, `userId`, `sessionId`, `data`,
- * `on('message' | 'close')`, `join`, `leave`, `send`, `close`; the node drives the rest.
+ * One client socket on this node, as the application sees it: `node.on('connection', (conn) => ...)`,
+ * `node.connections`. `S`: the events the node sends it (`send`); `C`: the events the client sends
+ * (`on('message')`, `handle`). What the node itself drives (delivery, the send queue, room cursors
+ * and replays, the hello) is not part of this type.
  */
-export class Connection<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> implements Flushable {
+export interface Connection<S extends EventMap = AnyEvents, C extends EventMap = AnyEvents> {
+  /** Unique connection id: `<node id>~<random>`. */
+  readonly id: string;
+  /** Client IP address. */
+  readonly ip: string;
+  /** When the socket was accepted (performance.now()). */
+  readonly openedAt: number;
+  /**
+   * The upgrade request: there during authentication and the `connection` event; afterwards
+   * only with the node option `keepRequest`.
+   */
+  readonly request: IncomingMessage | undefined;
+  /** User id from authentication, if any. */
+  readonly userId: string | undefined;
+  /** Session id (set at the hello; '' before). */
+  readonly sessionId: string;
+  /** `hello.params` the client sent (a shared empty object when it sent none). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** handshake: waiting for hello; open: welcomed; closing: close frame sent; closed. */
+  readonly state: ConnectionState;
+  /** True when authentication already happened at the upgrade. */
+  readonly authenticated: boolean;
+  /** Bad frames this connection sent so far. */
+  readonly badFrames: number;
+  /** When the last server ping went out (performance.now(); the open time before the first). */
+  readonly pingSentAt: number;
+  /** A ping is out and no frame has come since. */
+  readonly awaitingPong: boolean;
+  /** When the close frame went out (performance.now()), 0 before. */
+  readonly closingSince: number;
+  /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here. */
+  data: Record<string, unknown>;
+  /** Rooms this connection is in. */
+  readonly rooms: string[];
+  /** Frames waiting in the send queue. */
+  readonly queued: number;
+  /**
+   * `message`: every message the client sends; return a value (or a promise), or call `ack`,
+   * to answer a request. `close`: once, when the socket is closed.
+   */
+  on(event: 'message', listener: MessageListener<C>): this;
+  on(event: 'close', listener: CloseListener): this;
+  off(event: 'message' | 'close', listener: MessageListener<C> | CloseListener): this;
+  /**
+   * Handle one event the client sends, typed by the event map: `conn.handle('chat', (data, ack) => ...)`.
+   * Return a value (or a promise) to answer a request, or call `ack`.
+   */
+  handle<E extends Extract<EventName<C>, string>>(event: E, handler: (data: EventData<C, E>, ack: Ack | undefined) => unknown): this;
+  /** Send a message to this connection only (no bus). */
+  send<E extends EventName<S>>(event: E, data: EventData<S, E>, options?: { priority?: Priority }): void;
+  /** Join a room on behalf of the client (no join hook, no replay). */
+  join(room: string): Promise<RoomState>;
+  /** Leave a room on behalf of the client. */
+  leave(room: string): Promise<void>;
+  /** Close the connection (1000 by default); frames already queued are written first. */
+  close(code?: number, reason?: string): void;
+  /** Destroy the socket at once. */
+  terminate(): void;
+}
+
+/**
+ * The node's side of a {@link Connection}: the socket, its send queue, its room cursors and
+ * replays, and the members the node drives (the hello, delivery, heartbeats). The server files
+ * use this class; the application gets the same object typed as `Connection`, and the package
+ * exports neither the class nor {@link connInternalsOf}.
+ */
+export class ServerConnection implements Connection, Flushable {
   private _userId: string | undefined;
   private _sessionId = '';
   private _params: Readonly<Record<string, unknown>> = NO_PARAMS;
@@ -213,11 +281,6 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     if (!this.host.options.keepRequest) this._request = undefined;
   }
 
-  /** This connection as the node sees it (the event maps are the application's business). */
-  private get untyped(): Connection {
-    return this as unknown as Connection;
-  }
-
   /** Data from authentication (e.g. JWT `claims`) and anything the application keeps here (made on first use). */
   get data(): Record<string, unknown> {
     return (this._data ??= {});
@@ -257,9 +320,9 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     return this.queue.length;
   }
 
-  on(event: 'message', listener: MessageListener<C>): this;
+  on(event: 'message', listener: MessageListener): this;
   on(event: 'close', listener: CloseListener): this;
-  on(event: 'message' | 'close', listener: MessageListener<C> | CloseListener): this {
+  on(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
     if (event === 'message') {
       const fn = listener as Listening['fn'];
       (this.messageListeners ??= []).push({ fn, takesAck: fn.length >= 3, original: listener });
@@ -268,7 +331,7 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     return this;
   }
 
-  off(event: 'message' | 'close', listener: MessageListener<C> | CloseListener): this {
+  off(event: 'message' | 'close', listener: MessageListener | CloseListener): this {
     if (event === 'message') {
       const i = this.messageListeners?.findIndex((l) => l.original === listener) ?? -1;
       if (i >= 0) this.messageListeners?.splice(i, 1);
@@ -284,24 +347,24 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
    * Handle one event the client sends, typed by the event map: `conn.handle('chat', (data, ack) => ...)`.
    * Return a value (or a promise) to answer a request, or call `ack`.
    */
-  handle<E extends Extract<EventName<C>, string>>(event: E, handler: (data: EventData<C, E>, ack: Ack | undefined) => unknown): this {
-    const fn: Listening['fn'] = (data, _event, ack) => handler(data as EventData<C, E>, ack);
+  handle<E extends string>(event: E, handler: (data: EventData<AnyEvents, E>, ack: Ack | undefined) => unknown): this {
+    const fn: Listening['fn'] = (data, _event, ack) => handler(data as EventData<AnyEvents, E>, ack);
     (this.messageListeners ??= []).push({ fn, takesAck: handler.length >= 2, event, original: handler });
     return this;
   }
 
   /** Send a message to this connection only (no bus). */
-  send<E extends EventName<S>>(event: E, data: EventData<S, E>, options: { priority?: Priority } = {}): void {
+  send(event: string | undefined, data: unknown, options: { priority?: Priority } = {}): void {
     this.deliver(JSON.stringify({ t: 'msg', ...(event !== undefined ? { event } : {}), data: data === undefined ? null : data }), options.priority ?? 'normal');
   }
 
   /** Join a room on behalf of the client (no join hook, no replay). */
   join(room: string): Promise<RoomState> {
-    return this.host.joinRoom(this.untyped, room);
+    return this.host.joinRoom(this, room);
   }
 
   leave(room: string): Promise<void> {
-    return this.host.leaveRoom(this.untyped, room);
+    return this.host.leaveRoom(this, room);
   }
 
   /** Close the connection; frames already queued are written first. */
@@ -569,7 +632,7 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
     this._state = 'closed';
     this.queue.clear();
     this.host.batcher.forget(this);
-    this.host.onClosed(this.untyped, code, reason);
+    this.host.onClosed(this, code, reason);
     for (const l of [...(this.closeListeners ?? [])]) {
       try {
         l(code, reason);
@@ -578,4 +641,10 @@ export class Connection<S extends EventMap = AnyEvents, C extends EventMap = Any
       }
     }
   }
+}
+
+/** @internal the node's side of a connection an application holds (tests; server files hold it already). */
+export function connInternalsOf(conn: Connection): ServerConnection {
+  if (!(conn instanceof ServerConnection)) throw new Error('not a Switchyard connection');
+  return conn;
 }

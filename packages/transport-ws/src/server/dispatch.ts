@@ -5,28 +5,28 @@ import { isMessageRefused, refusalText } from '../refused.js';
 import { parseClientFrame, type ClientFrame, type ClientMsgFrame, type PubFrame } from '../protocol/client-frames.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { encodeAck, encodeError, encodeNack, PONG, type ErrorCode } from '../protocol/server-frames.js';
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 import { allowedToJoin, handleHello } from './handshake.js';
 import { joinRoom, leaveRoom } from './membership.js';
 import type { NodeInternals } from './host.js';
 
-const chains = new WeakMap<Connection, Promise<void>>();
+const chains = new WeakMap<ServerConnection, Promise<void>>();
 
 /** Count a bad frame, answer it, and close with 4000 past `limits.maxBadFrames`. */
-function badFrame(node: NodeInternals, conn: Connection, reason: string, code: ErrorCode, message: string, id?: number): void {
+function badFrame(node: NodeInternals, conn: ServerConnection, reason: string, code: ErrorCode, message: string, id?: number): void {
   node.metrics.badFrames.inc({ reason });
   conn.control(encodeError(code, message, id));
   if (conn.countBadFrame() > node.options.limits.maxBadFrames) conn.close(CloseCode.BadFrame, 'bad_frame');
 }
 
 /** Reply to a request: an ack when it had an id, else an error frame for failures only. */
-function reply(conn: Connection, id: number | undefined, ok: boolean, resultOrCode?: unknown, message = ''): void {
+function reply(conn: ServerConnection, id: number | undefined, ok: boolean, resultOrCode?: unknown, message = ''): void {
   if (id !== undefined) conn.control(ok ? encodeAck(id, resultOrCode) : encodeNack(id, resultOrCode as ErrorCode, message));
   else if (!ok) conn.control(encodeError(resultOrCode as ErrorCode, message));
 }
 
 /** Handle one WebSocket message from a client. Never throws. */
-export function onClientMessage(node: NodeInternals, conn: Connection, raw: RawData, isBinary: boolean): void {
+export function onClientMessage(node: NodeInternals, conn: ServerConnection, raw: RawData, isBinary: boolean): void {
   if (conn.state === 'closing' || conn.state === 'closed') return;
   conn.heard();
   node.metrics.received.inc();
@@ -51,7 +51,7 @@ export function onClientMessage(node: NodeInternals, conn: Connection, raw: RawD
  * A parsed client frame: pings answered at once, the rest handled one after another in the
  * order they came (a hello first). The early hello (carried in the upgrade) comes in here too.
  */
-export function receiveFrame(node: NodeInternals, conn: Connection, frame: ClientFrame): void {
+export function receiveFrame(node: NodeInternals, conn: ServerConnection, frame: ClientFrame): void {
   if (frame.t === 'ping') return conn.control(PONG);
   if (frame.t === 'pong') return;
   // The hello is the first frame queued, so a connection has a chain exactly when its hello came.
@@ -74,7 +74,7 @@ export function receiveFrame(node: NodeInternals, conn: Connection, frame: Clien
 
 const IDLE: Promise<void> = Promise.resolve();
 
-async function handle(node: NodeInternals, conn: Connection, frame: ClientFrame): Promise<void> {
+async function handle(node: NodeInternals, conn: ServerConnection, frame: ClientFrame): Promise<void> {
   if (conn.state === 'closing' || conn.state === 'closed') return;
   switch (frame.t) {
     case 'hello':
@@ -100,7 +100,7 @@ async function handle(node: NodeInternals, conn: Connection, frame: ClientFrame)
   }
 }
 
-async function publish(node: NodeInternals, conn: Connection, frame: PubFrame): Promise<void> {
+async function publish(node: NodeInternals, conn: ServerConnection, frame: PubFrame): Promise<void> {
   const hook = node.options.authorizePublish;
   if (hook) {
     let ok = false;
@@ -124,7 +124,7 @@ async function publish(node: NodeInternals, conn: Connection, frame: PubFrame): 
   }
 }
 
-async function message(conn: Connection, frame: ClientMsgFrame): Promise<void> {
+async function message(conn: ServerConnection, frame: ClientMsgFrame): Promise<void> {
   try {
     const { result } = await conn.dispatchMessage(frame.data ?? null, frame.event, frame.id !== undefined);
     if (frame.id !== undefined) reply(conn, frame.id, true, result);

@@ -1,6 +1,6 @@
 import { inBatches, type MoveTarget } from '@switchyard/core/adapter';
 import { CloseCode } from '../protocol/close-codes.js';
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 import { redirect } from './handshake.js';
 import type { NodeInternals } from './host.js';
 
@@ -12,7 +12,7 @@ import type { NodeInternals } from './host.js';
  * keeps the client instead of sending it back. With a `deadline`, the pauses shrink so that
  * every batch has gone out by half of the remaining time (the other half is for close handshakes).
  */
-export function moveConnections(node: NodeInternals, conns: Connection[], reason: 'draining' | 'rebalance', to?: MoveTarget, deadline = Infinity): Promise<void> {
+export function moveConnections(node: NodeInternals, conns: ServerConnection[], reason: 'draining' | 'rebalance', to?: MoveTarget, deadline = Infinity): Promise<void> {
   return inBatches(conns, { ...node.options.drain, deadline }, async (all, late) => {
     const batch = all.filter((c) => c.state !== 'closed' && c.state !== 'closing');
     if (late) {

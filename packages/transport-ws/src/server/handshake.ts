@@ -5,12 +5,12 @@ import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { encodeError, encodeRedirect, encodeWelcome, type RoomState } from '../protocol/server-frames.js';
 import { WIRE_VERSION } from '../protocol/version.js';
 import { helloDone } from './admission.js';
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 import { joinRoom, type Joined } from './membership.js';
 import type { NodeInternals } from './host.js';
 
 /** Send the client to another node: a `redirect` frame, then close 4300 with the URL as reason. */
-export function redirect(node: NodeInternals, conn: Connection, url: string, reason: 'affinity' | 'balancer' | 'rebalance' | 'draining', code: number = CloseCode.Redirect): void {
+export function redirect(node: NodeInternals, conn: ServerConnection, url: string, reason: 'affinity' | 'balancer' | 'rebalance' | 'draining', code: number = CloseCode.Redirect): void {
   node.metrics.redirects.inc({ reason });
   conn.control(encodeRedirect(url, reason));
   conn.close(code, fitReason(url));
@@ -22,7 +22,7 @@ export function redirect(node: NodeInternals, conn: Connection, url: string, rea
  * resume; the session to create or resume); the rooms are joined with replay, then `welcome`
  * followed by the replayed messages.
  */
-export async function handleHello(node: NodeInternals, conn: Connection, hello: HelloFrame): Promise<void> {
+export async function handleHello(node: NodeInternals, conn: ServerConnection, hello: HelloFrame): Promise<void> {
   if (hello.v !== WIRE_VERSION) {
     conn.control(encodeError('unsupported_version', `protocol version ${hello.v} is not supported; this node speaks ${WIRE_VERSION}`));
     conn.close(CloseCode.UnsupportedVersion, 'unsupported_version');
@@ -86,7 +86,7 @@ export async function handleHello(node: NodeInternals, conn: Connection, hello: 
 type JoinOutcome = { joined: Joined } | { error: RoomState };
 
 /** One room of the hello: name check, join hook, then the join (with its replay prepared). */
-async function joinFromHello(node: NodeInternals, conn: Connection, room: string, from: ResumeFrom): Promise<JoinOutcome> {
+async function joinFromHello(node: NodeInternals, conn: ServerConnection, room: string, from: ResumeFrom): Promise<JoinOutcome> {
   if (!isRoomName(room)) {
     node.metrics.badFrames.inc({ reason: 'bad_fields' });
     const why = roomName.safeParse(room).error?.issues[0]?.message ?? 'bad room name';
@@ -97,7 +97,7 @@ async function joinFromHello(node: NodeInternals, conn: Connection, room: string
 }
 
 /** The join hook, if any; a throwing hook refuses. */
-export async function allowedToJoin(node: NodeInternals, conn: Connection, room: string): Promise<boolean> {
+export async function allowedToJoin(node: NodeInternals, conn: ServerConnection, room: string): Promise<boolean> {
   const hook = node.options.authorizeJoin;
   if (!hook) return true;
   try {

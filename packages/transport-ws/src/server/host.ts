@@ -4,7 +4,7 @@ import type { SessionService } from '@switchyard/core/adapter';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { NodeOptions } from '../options.js';
 import type { Batcher } from './batcher.js';
-import type { Connection, ConnectionHost } from './connection.js';
+import type { ServerConnection, ConnectionHost } from './connection.js';
 import type { TransportMetrics } from './metrics.js';
 import type { IpLimiter } from './rate-limit.js';
 import type { ReplayCache } from './replay-cache.js';
@@ -29,7 +29,7 @@ export interface NodeInternals extends ConnectionHost {
   /** Open (welcomed) connections and their rooms and users. */
   readonly index: LocalIndex;
   /** Every socket, welcomed or not. */
-  readonly sockets: Set<Connection>;
+  readonly sockets: Set<ServerConnection>;
   readonly ipLimiter: IpLimiter;
   /** The WebSocket server (after start). */
   readonly wss: WebSocketServer | undefined;
@@ -42,9 +42,9 @@ export interface NodeInternals extends ConnectionHost {
   /** True when `room` keeps history here. */
   historyFor(room: string): boolean;
   /** A new socket (before the hello). */
-  newConnection(ws: WebSocket, req: IncomingMessage, ip: string): Connection;
+  newConnection(ws: WebSocket, req: IncomingMessage, ip: string): ServerConnection;
   /** The hello is done: the application hears of the connection. */
-  emitConnection(conn: Connection): void;
+  emitConnection(conn: ServerConnection): void;
 }
 
 const registry = new WeakMap<object, NodeInternals>();

@@ -2,7 +2,7 @@ import { decodeHistoryRecord, historyStream, planReplay, readAfter, type ReplayR
 import type { HistoryEntry } from '@switchyard/core';
 import { encodeBatch, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
 import type { SharedFrame } from './send-queue.js';
-import type { Connection, RoomCursorState } from './connection.js';
+import type { ServerConnection, RoomCursorState } from './connection.js';
 import type { NodeInternals } from './host.js';
 import { RoomFrame } from './room-frame.js';
 
@@ -33,7 +33,7 @@ const stateOf = (room: string, c: RoomCursorState): RoomState => ({
  * A join with an offset for a room the connection is already in asks for a replay after that
  * offset (the SDK does this when it sees a hole in what it received).
  */
-export async function joinRoom(node: NodeInternals, conn: Connection, room: string, from?: From): Promise<Joined> {
+export async function joinRoom(node: NodeInternals, conn: ServerConnection, room: string, from?: From): Promise<Joined> {
   const history = node.historyFor(room) ? node.cluster.history : undefined;
   const existing = conn.cursors.get(room);
   if (existing) {
@@ -85,7 +85,7 @@ export async function joinRoom(node: NodeInternals, conn: Connection, room: stri
  * replay with core: gap notices for what is gone, the messages in order, an offset ahead of the
  * room's head refused (`gap`, reason `ahead`).
  */
-async function replayAfter(node: NodeInternals, conn: Connection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
+async function replayAfter(node: NodeInternals, conn: ServerConnection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
   const after = from.offset as number;
   const stream = historyStream(room);
   const max = node.options.limits.maxReplay;
@@ -125,7 +125,7 @@ async function replayAfter(node: NodeInternals, conn: Connection, room: string, 
 const encodedReplays = new WeakMap<ReplayRead, SharedFrame[]>();
 
 /** Write the replay as shared frames if this socket's stream continues where it starts; false when it does not. */
-function sharedReplay(node: NodeInternals, conn: Connection, room: string, r: ReplayRead, frames: RoomFrame[]): boolean {
+function sharedReplay(node: NodeInternals, conn: ServerConnection, room: string, r: ReplayRead, frames: RoomFrame[]): boolean {
   if (frames.some((f) => f.priority !== 'normal' || f.excludes(conn.id))) return false;
   let chunks = encodedReplays.get(r);
   if (!chunks) {
@@ -168,7 +168,7 @@ function toFrame(room: string, e: HistoryEntry, epoch: string, prev: number): Ro
 }
 
 /** Leave `room`, release (or unfollow) it when the last local member goes, and forget it in the session. */
-export async function leaveRoom(node: NodeInternals, conn: Connection, room: string): Promise<void> {
+export async function leaveRoom(node: NodeInternals, conn: ServerConnection, room: string): Promise<void> {
   const c = conn.cursors.get(room);
   if (!c) return;
   conn.cursors.delete(room);

@@ -22,7 +22,7 @@ import { EVERYONE, GapItem, RoomBatcher } from './room-batcher.js';
 import { ReplayCache } from './replay-cache.js';
 import { wsError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Connection } from './connection.js';
+import { ServerConnection, type Connection } from './connection.js';
 import { moveConnections } from './drain.js';
 import { Heartbeat } from './heartbeat.js';
 import { createHttpHandler, type HttpHandler } from './http.js';
@@ -74,7 +74,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
   private readonly roomBatcher: RoomBatcher;
   /** Open (welcomed) connections and their rooms and users. */
   private readonly index: LocalIndex;
-  private readonly _sockets = new Set<Connection>();
+  private readonly _sockets = new Set<ServerConnection>();
   private wss: WebSocketServer | undefined;
   private server: Server | undefined;
   /** True when the node created its http.Server. */
@@ -137,7 +137,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       },
       historyFor: (room) => this.historyFor(room),
       newConnection: (ws, req, ip) => {
-        const conn = new Connection(`${this.id}~${randomId(9)}`, ws, req, ip, internals);
+        const conn = new ServerConnection(`${this.id}~${randomId(9)}`, ws, req, ip, internals);
         this._sockets.add(conn);
         return conn;
       },
@@ -379,7 +379,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       if (this.index.size > 0) this.roomBatcher.add(EVERYONE, new PlainFrame(m, undefined, priority, env.except));
       return;
     }
-    let targets: Iterable<Connection>;
+    let targets: Iterable<ServerConnection>;
     switch (to.kind) {
       case 'node':
         if (to.nodeId !== this.id) return;
@@ -470,7 +470,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
   // ---------------------------------------------------------------- connections
 
   /** A socket closed: forget it, and store its session's room offsets when it was welcomed. */
-  private onClosed(conn: Connection, code: number, reason: string): void {
+  private onClosed(conn: ServerConnection, code: number, reason: string): void {
     this._sockets.delete(conn);
     this.internals.ipLimiter.release(conn.ip);
     this.metrics.closed.inc({ code: String(code) });

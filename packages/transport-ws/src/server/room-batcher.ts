@@ -1,5 +1,5 @@
 import { encodeBatch } from '../protocol/server-frames.js';
-import type { Connection, RoomGapNotice } from './connection.js';
+import type { ServerConnection, RoomGapNotice } from './connection.js';
 import { RoomFrame, type PlainFrame } from './room-frame.js';
 import type { SharedFrame } from './send-queue.js';
 
@@ -60,7 +60,7 @@ class Pending {
 }
 
 export interface RoomBatcherHost {  /** Local members of a room, or every open connection for `EVERYONE`. */
-  targets(key: string): Iterable<Connection>;
+  targets(key: string): Iterable<ServerConnection>;
   /** Most messages in one batch. */
   readonly maxMessages: number;
   /** A busy room goes out at most this often, ms (0: every turn). */

@@ -1,6 +1,6 @@
 import { Topics } from '@switchyard/core/adapter';
 import type { ClusterNodeApi, HistoryPosition } from '@switchyard/core';
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 
 const add = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
   let set = map.get(key);
@@ -24,9 +24,9 @@ const remove = <K, V>(map: Map<K, Set<V>>, key: K, v: V): boolean => {
  * membership of a room with history follows the room instead (core orders it by offset).
  */
 export class LocalIndex {
-  readonly connections = new Map<string, Connection>();
-  private readonly rooms = new Map<string, Set<Connection>>();
-  private readonly users = new Map<string, Set<Connection>>();
+  readonly connections = new Map<string, ServerConnection>();
+  private readonly rooms = new Map<string, Set<ServerConnection>>();
+  private readonly users = new Map<string, Set<ServerConnection>>();
 
   constructor(private readonly cluster: ClusterNodeApi) {}
 
@@ -34,7 +34,7 @@ export class LocalIndex {
     return this.connections.size;
   }
 
-  async addConnection(conn: Connection): Promise<void> {
+  async addConnection(conn: ServerConnection): Promise<void> {
     this.connections.set(conn.id, conn);
     const waits = [this.cluster.acquire(Topics.all)];
     if (conn.userId !== undefined && add(this.users, conn.userId, conn)) waits.push(this.cluster.acquire(Topics.user(conn.userId)));
@@ -42,7 +42,7 @@ export class LocalIndex {
   }
 
   /** Forget a closed connection and release every topic it held. */
-  removeConnection(conn: Connection): Promise<unknown> {
+  removeConnection(conn: ServerConnection): Promise<unknown> {
     if (!this.connections.delete(conn.id)) return Promise.resolve();
     const waits = [this.cluster.release(Topics.all)];
     if (conn.userId !== undefined && remove(this.users, conn.userId, conn)) waits.push(this.cluster.release(Topics.user(conn.userId)));
@@ -55,7 +55,7 @@ export class LocalIndex {
    * (`ordered`), with the position from which this node delivers it in order (null when history
    * was unreadable). Undefined when already a member, or for a room without history.
    */
-  async join(conn: Connection, room: string, ordered = false): Promise<HistoryPosition | null | undefined> {
+  async join(conn: ServerConnection, room: string, ordered = false): Promise<HistoryPosition | null | undefined> {
     if (!add(this.rooms, room, conn)) return undefined;
     try {
       if (ordered) return await this.cluster.followRoom(room);
@@ -67,7 +67,7 @@ export class LocalIndex {
     }
   }
 
-  async leave(conn: Connection, room: string, ordered = false): Promise<boolean> {
+  async leave(conn: ServerConnection, room: string, ordered = false): Promise<boolean> {
     if (!remove(this.rooms, room, conn)) return false;
     await this.drop(room, ordered);
     return true;
@@ -82,11 +82,11 @@ export class LocalIndex {
     return this.rooms.has(room);
   }
 
-  inRoom(room: string): Iterable<Connection> {
+  inRoom(room: string): Iterable<ServerConnection> {
     return this.rooms.get(room) ?? [];
   }
 
-  ofUser(userId: string): Iterable<Connection> {
+  ofUser(userId: string): Iterable<ServerConnection> {
     return this.users.get(userId) ?? [];
   }
 

@@ -6,7 +6,7 @@ import { tokenFromRequest, type AuthResult } from './auth.js';
 import type { NodeInternals } from './host.js';
 import { Admission, trackHello } from './admission.js';
 import type { RawData, WebSocket } from 'ws';
-import type { Connection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 
 /** Answer an upgrade request with a plain HTTP status and close the socket. */
 function refuse(socket: Duplex, status: number, body: string): void {
@@ -132,7 +132,7 @@ function holdIpSlot(socket: Duplex, node: NodeInternals, ip: string): { adopted:
 }
 
 /** A socket knows its connection and node. */
-type SocketOf = WebSocket & { switchyard?: { node: NodeInternals; conn: Connection } };
+type SocketOf = WebSocket & { switchyard?: { node: NodeInternals; conn: ServerConnection } };
 
 function onMessage(this: SocketOf, data: RawData, isBinary: boolean): void {
   const s = this.switchyard;
