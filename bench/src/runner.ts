@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { settleTimeWait } from './proc/time-wait.js';
 import { Harness } from './harness.js';
 import type { SourceAddresses } from './proc/addresses.js';
 import { cleanPostgres, type Backends } from './services/backends.js';
@@ -28,6 +29,8 @@ const SCENARIO: Record<ScenarioName, Scenario> = {
  * child process of the run (SIGKILL) and marks the run failed.
  */
 export async function runOne(s: RunSettings, backends: Backends, addresses: SourceAddresses, progress: (fraction: number, status: string) => void): Promise<RunResult> {
+  // closed connections of earlier runs slow new connects down: start every run on the same footing
+  const settled = s.clients >= 500 ? await settleTimeWait(s.clients) : { waitedMs: 0, left: NaN };
   const id = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const h = new Harness(s.system, backends.config(id), addresses);
   const startedAt = new Date();
@@ -49,7 +52,7 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
     };
     const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress: track }), deadline]);
     phases.push(['done', Math.round((Date.now() - t) / 100) / 10]);
-    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`] };
+    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`, ...(Number.isFinite(settled.left) ? [`TIME_WAIT sockets at the start: ${settled.left}${settled.waitedMs >= 1000 ? ` (waited ${Math.round(settled.waitedMs / 1000)} s for earlier runs' to expire)` : ''}`] : [])] };
   } catch (err) {
     return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
   } finally {

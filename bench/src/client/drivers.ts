@@ -26,17 +26,30 @@ export interface Handle {
 
 export type OnMessage = (p: Payload, node: string) => void;
 
+/**
+ * `ws` bound to one source address, one class per address (not per client: a class made for
+ * every client gives every socket its own object shapes, and the `ws` code that handles them all
+ * slows down; the raw ws driver does not pay that either).
+ */
+const bound = new Map<string, WebSocketConstructor>();
+function boundWebSocket(local: string): WebSocketConstructor {
+  let c = bound.get(local);
+  if (!c) {
+    class BoundWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { localAddress: local, perMessageDeflate: false });
+      }
+    }
+    bound.set(local, (c = BoundWebSocket as unknown as WebSocketConstructor));
+  }
+  return c;
+}
+
 /** Switchyard's SDK over `ws`, bound to the spec's source address. */
 export function connectSwitchyard(spec: ClientSpec, trace: ClientTrace, onMessage: OnMessage, o: DriverOptions): Promise<Handle> {
-  const local = spec.localAddress;
-  class BoundWebSocket extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress: local, perMessageDeflate: false });
-    }
-  }
   const client = createClient({
     urls: spec.urls,
-    WebSocket: BoundWebSocket as unknown as WebSocketConstructor,
+    WebSocket: boundWebSocket(spec.localAddress),
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     reconnect: { baseMs: 100, maxMs: 2000, firstRetryMaxMs: 100 },
     maxRedirects: 2,
