@@ -77,6 +77,7 @@ export class Harness {
         const child = new Child('server', `node-${p}`);
         this.servers.push(child);
         child.on('dead', (d) => this.events.push({ event: 'dead', data: d }));
+        child.on('fence', (d) => this.events.push({ event: 'fence', data: d }));
         await child.ready();
         const args: ServerStartArgs = {
           system: this.system,

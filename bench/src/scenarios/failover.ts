@@ -37,6 +37,11 @@ export const failover: Scenario = async (ctx) => {
   await h.waitForDeliveries(sent * s.clients, 3000, 30_000);
   const st = await h.clientStats(true);
   const cpu = await h.serverStats();
+  // a node fencing itself (and lifting its fence), with why, relative to the kill
+  const fences = h.events
+    .filter((e) => e.event === 'fence')
+    .map((e) => e.data as { node: string; fenced: boolean; reason: string | null; at: number })
+    .map((f) => `${f.node} ${f.fenced ? `fenced (${f.reason ?? 'no reason'})` : 'lifted its fence'} at ${round(f.at - killAt, 0)} ms`);
   const dead = h.events.filter((e) => e.event === 'dead' && (e.data as { dead: string }).dead === victim.id).map((e) => (e.data as { at: number }).at - killAt).filter((d) => d >= 0);
   // Every client cut off at or after the kill: those of the killed node, and any a surviving node
   // dropped meanwhile. A client cut off more than once counts from the kill to the first message
@@ -88,6 +93,7 @@ export const failover: Scenario = async (ctx) => {
       `connections lost after the kill, by close code / reason: clients of the killed node ${reasons(cut.filter((c) => c.t.node === victim.id).flatMap((c) => c.eps))}; of the surviving node${h.nodes.length > 2 ? 's' : ''} ${reasons(cut.filter((c) => c.t.node !== victim.id).flatMap((c) => c.eps))}`,
       ...(before.length ? [`connections lost before the kill (${before.length}), by close code / reason: ${reasons(before)}`] : []),
       `killed ${victim.id} (pid ${victim.proc.pid}) ${round(ms / 4 / 1000, 1)} s into the stream; timeline t=0 is the kill`,
+      ...(fences.length ? [`fences (t=0 is the kill): ${fences.join('; ')}`] : []),
     ],
   };
 };

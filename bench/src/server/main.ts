@@ -45,6 +45,7 @@ async function start(args: ServerStartArgs): Promise<{ nodes: Array<{ id: string
     server = await startSwitchyard(args.system.replace(/^switchyard-/, '') as Bus, args);
   }
   server.onDead((observer, dead) => rpc.emit('dead', { observer, dead, at: now() }));
+  server.onFence?.((node, fenced, reason) => rpc.emit('fence', { node, fenced, reason, at: now() }));
   return { nodes: server.nodes.map((n) => ({ id: n.id, url: n.url })), pid: process.pid, ...(server.meshPort !== undefined ? { meshPort: server.meshPort } : {}) };
 }
 

@@ -30,6 +30,7 @@ function stayLocal(selfId: string): BalancerStrategy {
 /** Start `args.count` Switchyard nodes on `bus` in this process. */
 export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<BenchServer> {
   const deadListeners: Array<(observer: string, dead: string) => void> = [];
+  const fenceListeners: Array<(node: string, fenced: boolean, reason: string | null) => void> = [];
   const nodes: BenchNode[] = [];
   const stops: Array<() => Promise<void>> = [];
   const registries = new Set<Registry>();
@@ -47,6 +48,7 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
       rebalance: { enabled: false },
     } as Parameters<typeof createCluster>[0]);
     cluster.on('node:dead', (n) => deadListeners.forEach((l) => l(id, n.id)));
+    cluster.on('fence', (fenced, reason) => fenceListeners.forEach((l) => l(id, fenced, reason)));
     const node = createNode({
       cluster,
       port: 0,
@@ -74,6 +76,7 @@ export async function startSwitchyard(bus: Bus, args: ServerStartArgs): Promise<
       return frames === undefined || messages === undefined ? undefined : { frames, messages };
     },
     onDead: (l) => deadListeners.push(l),
+    onFence: (l) => fenceListeners.push(l),
     close: async () => {
       await Promise.all(stops.map((s) => s().catch(() => undefined)));
     },

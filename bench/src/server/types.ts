@@ -28,6 +28,8 @@ export interface BenchServer {
   wire(): Promise<WireCounts | undefined>;
   /** Subscribe to failure detection: called when a node of this process declares another dead. */
   onDead(listener: (observer: string, dead: string) => void): void;
+  /** Subscribe to self-fencing: called when a node of this process fences itself (with why) or lifts its fence. */
+  onFence?(listener: (node: string, fenced: boolean, reason: string | null) => void): void;
   /** Systems without a bus of their own (the batched ceiling): the port peers dial, and joining the peers. */
   meshPort?: number;
   mesh?(peerPorts: number[]): Promise<void>;
