@@ -32,14 +32,19 @@ export interface ClientTrace {
   duplicates: number;
   /** `gap` events: the node told the client messages of a room will not come. */
   gaps: number;
-  /** Messages those gaps name (from/to), where they say. */
+  /** Messages those gaps name (offsets in (from, to]), where they say. */
   gapped: number;
+  /** Gap events by reason (`trimmed`, `unavailable`, ...). */
+  gapReasons?: Record<string, number>;
 }
 
 /** A `gap` event: the client was told these messages will not come (not a silent loss). */
-export function gapped(trace: ClientTrace, g: { from?: number; to?: number }): void {
+export function gapped(trace: ClientTrace, g: { reason?: string; from?: number; to?: number }): void {
   trace.gaps++;
-  if (g.from !== undefined && g.to !== undefined && g.to >= g.from) trace.gapped += g.to - g.from + 1;
+  // a gap names the offsets in (from, to]
+  if (g.from !== undefined && g.to !== undefined && g.to > g.from) trace.gapped += g.to - g.from;
+  const why = g.reason ?? 'unknown';
+  (trace.gapReasons ??= {})[why] = (trace.gapReasons[why] ?? 0) + 1;
 }
 
 /** The connection dropped: opens an episode unless one is still waiting for its reconnect. */

@@ -58,6 +58,8 @@ export const failover: Scenario = async (ctx) => {
     for (const e of eps) out[e.because ?? 'unknown'] = (out[e.because ?? 'unknown'] ?? 0) + 1;
     return Object.keys(out).length ? JSON.stringify(out) : 'none';
   };
+  const gapReasons = new Map<string, number>();
+  for (const t of st.traces) for (const [r, n] of Object.entries(t.gapReasons ?? {})) gapReasons.set(r, (gapReasons.get(r) ?? 0) + n);
   const before = st.traces.flatMap((t) => t.losses.filter((e) => e.lostAt < killAt));
   const recoveredCurve: Array<[number, number]> = [...back].sort((a, b) => a - b).map((v, i) => [round(v, 1), i + 1]);
   const base = Math.floor((killAt - t0) / 100);
@@ -94,6 +96,7 @@ export const failover: Scenario = async (ctx) => {
       ...(before.length ? [`connections lost before the kill (${before.length}), by close code / reason: ${reasons(before)}`] : []),
       `killed ${victim.id} (pid ${victim.proc.pid}) ${round(ms / 4 / 1000, 1)} s into the stream; timeline t=0 is the kill`,
       ...(fences.length ? [`fences (t=0 is the kill): ${fences.join('; ')}`] : []),
+      ...(gapReasons.size ? [`gap events by reason: ${JSON.stringify(Object.fromEntries(gapReasons))}`] : []),
     ],
   };
 };
