@@ -1,5 +1,5 @@
 import { decodeHistoryRecord, historyStream, planReplay, readAfter, type ReplayRead, type ResumeFrom } from '@switchyard/core/adapter';
-import type { HistoryEntry } from '@switchyard/core';
+import type { HistoryEntry, HistoryPosition } from '@switchyard/core';
 import { encodeBatch, type Priority, type RoomState, type WireMessage } from '../protocol/server-frames.js';
 import type { SharedFrame } from './send-queue.js';
 import type { ServerConnection, RoomCursorState } from './connection.js';
@@ -11,6 +11,9 @@ export interface Joined {
   /** Write the replayed frames, then the live ones that arrived meanwhile. Call after the ack/welcome. */
   replay(): void;
 }
+
+/** Reads again of a replay that came back short of what this node already delivered (a lagging store). */
+const LAGGING_READS = 5;
 
 /** A resume position a client sent (hello rooms, join). */
 export type From = ResumeFrom;
@@ -69,7 +72,7 @@ export async function joinRoom(node: NodeInternals, conn: ServerConnection, room
       if (start) Object.assign(cursor, { offset: start.offset, sent: start.offset, epoch: start.epoch });
       return { state: { ...stateOf(room, cursor), gap: false }, replay: release };
     }
-    return await replayAfter(node, conn, room, cursor, from);
+    return await replayAfter(node, conn, room, cursor, from, start ?? undefined);
   } catch (err) {
     if (!conn.cursors.has(room)) throw err;
     node.logger.warn({ err, room }, 'history unavailable for a join');
@@ -85,13 +88,22 @@ export async function joinRoom(node: NodeInternals, conn: ServerConnection, room
  * replay with core: gap notices for what is gone, the messages in order, an offset ahead of the
  * room's head refused (`gap`, reason `ahead`).
  */
-async function replayAfter(node: NodeInternals, conn: ServerConnection, room: string, cursor: RoomCursorState, from: From): Promise<Joined> {
+async function replayAfter(node: NodeInternals, conn: ServerConnection, room: string, cursor: RoomCursorState, from: From, head?: HistoryPosition): Promise<Joined> {
   const after = from.offset as number;
   const stream = historyStream(room);
   const max = node.options.limits.maxReplay;
   const history = node.cluster.history;
   if (!history) throw new Error('no history store');
-  const r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(history, stream, after, from.epoch, max));
+  let r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}`, () => readAfter(history, stream, after, from.epoch, max));
+  // This node delivered the room up to `head` before the connection joined, so those messages
+  // reach it only through the replay. A store whose reads trail its appends (Kafka: a read sees
+  // the log a moment after the producer's ack) can answer short of that: read again, briefly,
+  // rather than tell the client of a gap for messages history does have.
+  for (let i = 1; head && r.epoch === head.epoch && r.top < head.offset && !r.capped && i <= LAGGING_READS; i++) {
+    node.metrics.replayRereads.inc();
+    await new Promise((resolve) => setTimeout(resolve, 10 * i));
+    r = await node.replays.read(`${stream}\n${after}\n${from.epoch ?? ''}\n${max}\n${i}`, () => readAfter(history, stream, after, from.epoch, max));
+  }
   const plan = planReplay(room, r, { offset: after, epoch: from.epoch }, cursor, (e, prev) => node.replays.frame(room, r.epoch, e, prev, () => toFrame(room, e, r.epoch, prev)));
   if (plan.state.reason === 'ahead') {
     node.metrics.gaps.inc({ reason: 'ahead' });

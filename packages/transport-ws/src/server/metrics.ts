@@ -57,6 +57,7 @@ export class TransportMetrics {
   readonly redirects: Counter<'reason'>;
   readonly heartbeatTimeouts: Counter;
   readonly replayed: Counter;
+  readonly replayRereads: Counter;
   readonly gaps: Counter<'reason'>;
   readonly fencedClosed: Counter;
 
@@ -92,6 +93,7 @@ export class TransportMetrics {
     this.redirects = counter('switchyard_ws_redirects_total', 'Clients sent to another node', ['reason']);
     this.heartbeatTimeouts = counter('switchyard_ws_heartbeat_timeouts_total', 'Connections closed with 4010 (no pong or no hello in time)');
     this.replayed = counter('switchyard_ws_replayed_messages_total', 'History messages replayed on join or resume');
+    this.replayRereads = counter('switchyard_ws_replay_rereads_total', 'History read again for a replay that came back short of what this node had delivered (a store whose reads trail its appends)');
     this.gaps = counter('switchyard_ws_gaps_total', 'gap frames sent: a client told that room messages will not come (trimmed, epoch, unavailable, malformed, max_replay, ahead, lost)', ['reason']);
     this.fencedClosed = counter('switchyard_ws_fenced_closes_total', 'Connections closed with 4011 because this node fenced itself');
     for (const reason of ['bad_json', 'unknown_type', 'bad_fields', 'binary', 'too_large', 'too_deep', 'early_hello']) this.badFrames.inc({ reason }, 0);
