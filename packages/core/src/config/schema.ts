@@ -78,7 +78,7 @@ export const clusterConfigSchema = z
   .strictObject({
     /** Unique id of this node; random when absent. */
     nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only, at most 64').optional(),
-    /** Where clients reach this node (ws://host:port/path). May be set later, once listening. */
+    /** Where clients reach this node (for the WebSocket transport ws://host:port/path; any URL a transport's clients can follow). May be set later, once listening. */
     url: z.string().default(''),
     region: z.string().min(1).optional(),
     weight: z.number().positive().default(1),

@@ -133,7 +133,11 @@ export class SessionService {
     await s.write;
   }
 
-  /** The connection closed: store the last offsets of its history rooms, so a resume replays from there. */
+  /**
+   * The connection closed: store the last offsets of its history rooms, so a resume replays from
+   * there. It reads them from `peer.cursorEntries()`: call it before the transport forgets the
+   * connection's rooms.
+   */
   async close(peer: SessionPeer): Promise<void> {
     const s = this.sessions.get(peer);
     if (!s) return;
