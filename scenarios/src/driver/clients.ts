@@ -43,7 +43,23 @@ export interface ClientTrace {
   subscribedNow: boolean;
   /** When each welcome came (ms since the epoch), one entry per entry of `nodes`. */
   connectedAt: number[];
+  /**
+   * What the client saw, in order (`msg 321`, `gap 321..323 unavailable`, `subscribed 300 gap
+   * recovered`, `closed 1006`, `welcome node-1`), the last `EVENT_LOG` of them: the report prints
+   * the ones around a missing offset.
+   */
+  events: TraceEvent[];
 }
+
+/** One entry of a client's event log: the room offset it concerns (if any) and what happened. */
+export interface TraceEvent {
+  at: number;
+  offset?: number;
+  text: string;
+}
+
+/** Entries kept per client (a run delivers about 1,500 messages to each). */
+const EVENT_LOG = 4000;
 
 /**
  * One SDK client in the scenario's room, wired to the checker: its first `subscribed` is its
@@ -64,13 +80,17 @@ export class ScenarioClient {
     roomName: string,
     checker: DeliveryChecker,
   ) {
-    this.trace = { name, role, home, nodes: [], closeCodes: [], subscribed: 0, gapFlags: 0, gapEvents: 0, subscribedNow: false, connectedAt: [] };
+    this.trace = { name, role, home, nodes: [], closeCodes: [], subscribed: 0, gapFlags: 0, gapEvents: 0, subscribedNow: false, connectedAt: [], events: [] };
     this.client = createClient({ urls, WebSocket, ackTimeoutMs: 10_000, reconnect: { baseMs: 100, maxMs: 1000, firstRetryMaxMs: 100 } });
     this.client.on('connected', (c) => {
       this.trace.nodes.push(c.node);
       this.trace.connectedAt.push(Date.now());
+      this.note(`welcome ${c.node}`);
     });
-    this.client.on('disconnected', (d) => this.trace.closeCodes.push(d.code));
+    this.client.on('disconnected', (d) => {
+      this.trace.closeCodes.push(d.code);
+      this.note(`closed ${d.code}`);
+    });
     this.client.on('error', () => undefined);
     this.room = this.client.room(roomName);
     let resolveFirst: () => void = () => undefined;
@@ -78,15 +98,18 @@ export class ScenarioClient {
     this.room.on('subscribed', (info) => {
       this.trace.subscribed++;
       if (info.gap) this.trace.gapFlags++;
+      this.note(`subscribed${info.recovering ? ' (resume)' : ''} at ${info.offset ?? '-'} ${info.epoch ?? ''}${info.gap ? ' gap' : ''}${info.reason ? ` ${info.reason}` : ''}`, info.offset);
       checker.subscribed(name, { room: info.room, ...(info.offset !== undefined ? { offset: info.offset } : {}), ...(info.epoch !== undefined ? { epoch: info.epoch } : {}) });
       resolveFirst();
     });
     this.room.on('message', (m) => {
       if (!isPayload(m.data)) return;
+      this.note(`msg ${m.offset ?? '-'} ${m.epoch ?? ''} ${messageId(m.data)}`, m.offset);
       checker.delivered(name, { room: roomName, id: messageId(m.data), ...(m.offset !== undefined ? { offset: m.offset } : {}), ...(m.epoch !== undefined ? { epoch: m.epoch } : {}) });
     });
     (this.room as unknown as GapSource).on('gap', (g) => {
       this.trace.gapEvents++;
+      this.note(`gap (${g.from}, ${g.to ?? 'end'}] ${g.epoch ?? ''} ${g.reason ?? ''}`, g.from);
       checker.gap(name, { room: g.room ?? roomName, from: g.from, ...(g.epoch !== undefined ? { epoch: g.epoch } : {}), ...(g.to !== undefined ? { to: g.to } : {}) });
     });
     this.room.on('unsubscribed', () => {
@@ -96,6 +119,12 @@ export class ScenarioClient {
     });
   }
 
+  private note(text: string, offset?: number): void {
+    const events = this.trace.events;
+    if (events.length >= EVENT_LOG) events.shift();
+    events.push({ at: Date.now(), text, ...(offset !== undefined ? { offset } : {}) });
+  }
+
   /** Resolves at the first `subscribed`. */
   ready(): Promise<void> {
     return this.firstSubscribed;
@@ -103,7 +132,7 @@ export class ScenarioClient {
 
   /** Snapshot for the result (before `close`, which unsubscribes). */
   snapshot(): ClientTrace {
-    return { ...this.trace, nodes: [...this.trace.nodes], closeCodes: [...this.trace.closeCodes], connectedAt: [...this.trace.connectedAt], subscribedNow: !this.left && this.room.state === 'subscribed' };
+    return { ...this.trace, nodes: [...this.trace.nodes], closeCodes: [...this.trace.closeCodes], connectedAt: [...this.trace.connectedAt], events: [...this.trace.events], subscribedNow: !this.left && this.room.state === 'subscribed' };
   }
 
   close(): void {

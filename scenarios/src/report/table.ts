@@ -40,6 +40,32 @@ export function details(r: ScenarioResult): string {
     `  envelopes dropped: ${dropped || 'none'}`,
     ...r.lines.split('\n').map((l) => `  ${l}`),
     ...r.clients.map((c) => `  ${c.name}: nodes ${c.nodes.join(' -> ')}${c.closeCodes.length ? `, closes ${c.closeCodes.join(' ')}` : ''}${c.gapFlags ? `, subscribed with gap ${c.gapFlags}` : ''}${c.gapEvents ? `, gap events ${c.gapEvents}` : ''}${c.subscribedNow ? '' : ', NOT subscribed at the end'}`),
+    ...aroundMissing(r),
     `  setup ${r.timings.setupMs} ms, publishing ${r.timings.publishMs} ms, settling ${r.timings.settleMs} ms, total ${r.timings.totalMs} ms`,
   ].join('\n');
+}
+
+/** Events of the log kept on each side of a client's first missing offset. */
+const AROUND = 6;
+
+/**
+ * For each client that missed something: what it saw around the first missing offset (the
+ * connection it was on, resumes, the messages and gaps just before and after), from its event log.
+ */
+export function aroundMissing(r: Pick<ScenarioResult, 'report' | 'clients'>): string[] {
+  const out: string[] = [];
+  for (const c of r.report.clients) {
+    const range = c.missingRanges[0];
+    const trace = r.clients.find((t) => t.name === c.client);
+    if (!range || !trace) continue;
+    const events = trace.events;
+    // the last event at or before the hole, and the first after it
+    let i = events.findIndex((e) => e.offset !== undefined && e.offset > range.to);
+    if (i < 0) i = events.length;
+    const from = Math.max(0, i - 2 * AROUND);
+    const t0 = events[from]?.at ?? 0;
+    out.push(`  ${c.client} missed ${range.from === range.to ? range.from : `${range.from}..${range.to}`}; what it saw around it:`);
+    for (const e of events.slice(from, i + AROUND)) out.push(`    +${e.at - t0} ms ${e.text}`);
+  }
+  return out;
 }
