@@ -27,7 +27,7 @@ const sorted = (xs: Iterable<string | number>) => [...xs].map(String).sort();
 
 /** Keywords that only describe (never refuse a value). `x-` extensions are skipped too. */
 const ANNOTATIONS = new Set(['description', 'title', 'examples', 'default', 'format', 'deprecated', '$id', '$schema']);
-const CHECKED = new Set(['type', 'const', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'minItems', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'not', 'allOf', 'anyOf', 'oneOf']);
+const CHECKED = new Set(['type', 'const', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'not', 'allOf', 'anyOf', 'oneOf']);
 
 const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v);
 const fitsType = (v: unknown, t: string) => typeOf(v) === t || (t === 'number' && typeOf(v) === 'integer');
@@ -65,6 +65,7 @@ function mismatches(schema: unknown, value: unknown, strict: boolean, at = '$'):
   }
   if (Array.isArray(value)) {
     if (typeof s.minItems === 'number' && value.length < s.minItems) out.push(`${at}: fewer than ${s.minItems} items`);
+    if (typeof s.maxItems === 'number' && value.length > s.maxItems) out.push(`${at}: more than ${s.maxItems} items`);
     if (s.items !== undefined) value.forEach((v, i) => out.push(...mismatches(s.items, v, strict, `${at}[${i}]`)));
   }
   if (isObj(value)) {
@@ -164,6 +165,10 @@ const nodeSamples = (): Record<ServerFrame['t'], string[]> => {
   return {
     msg: [enc.encodeMsg(chat, 'lobby', 16, 'ab', 15), enc.encodeMsg(chat, 'lobby', 17, 'ab', 15), enc.encodeMsg({ data: undefined }), enc.encodeMsg({ event: 'tick', data: [1, 2] }, 'ticker')],
     batch: [enc.encodeBatch([enc.encodeMsg(chat, 'lobby', 43, 'ab', 42), enc.encodeMsg({ data: 'b' }, 'lobby', 44, 'ab', 43)])],
+    msgs: [
+      enc.encodeMsgs('lobby', [enc.encodeMsgsItem(chat), enc.encodeMsgsItem({ data: 'b' }), enc.encodeMsgsItem({ event: 'chat', data: 'c' })], { epoch: 'ab', prev: 40, offsets: [43, 44, 46] }),
+      enc.encodeMsgs(undefined, [enc.encodeMsgsItem({ event: 'tick', data: 1 }), enc.encodeMsgsItem({ event: 'tick', data: 2 })]),
+    ],
     gap: [enc.encodeGap('lobby', 'trimmed', { epoch: 'ab', from: 41, to: 47 }), enc.encodeGap('lobby', 'epoch', { epoch: 'ab', from: 47 }), enc.encodeGap('ticker', 'lost')],
     welcome: [
       enc.encodeWelcome({

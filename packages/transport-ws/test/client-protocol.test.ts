@@ -96,7 +96,7 @@ describe('client SDK: handshake and frames', () => {
     c.on('state', (e) => states.push(e.to));
     const connected = new Promise((resolve) => c.once('connected', resolve));
     await c.ready();
-    expect(node.hellos()[0]).toEqual({ t: 'hello', v: 1, rooms: {}, token: 'tok', params: { region: 'eu' } });
+    expect(node.hellos()[0]).toEqual({ t: 'hello', v: 1, rooms: {}, caps: ['msgs'], token: 'tok', params: { region: 'eu' } });
     expect(await connected).toMatchObject({ session: 's1', conn: 'c0', node: 'n1', resumed: false, recovered: true, url: node.url });
     expect(c.state).toBe('connected');
     expect(c.sessionId).toBe('s1');

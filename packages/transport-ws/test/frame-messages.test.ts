@@ -34,6 +34,7 @@ describe('parseClientFrame: the written-out checks agree with the schemas', () =
     params: [absent, {}, { region: 'eu', n: 1 }, [], 'x', null],
     noRedirect: [absent, true, false, 'yes'],
     lost: [absent, 'n1', '', 'x'.repeat(129)],
+    caps: [absent, [], ['msgs'], ['msgs', 'x'.repeat(32)], ['x'.repeat(33)], [3], 'msgs', Array.from({ length: 17 }, () => 'c'), null],
     extra: [absent, 'ignored'],
   };
   it('gives the same verdict and the same frame as zod for 20,000 generated frames', () => {

@@ -2,12 +2,15 @@ import { backoffDelay } from './backoff.js';
 import { CloseCode, FATAL_CLOSE_CODES, QUICK_RETRY_CLOSE_CODES } from '../protocol/close-codes.js';
 import { Emitter } from './emitter.js';
 import { clientError, type SwitchyardClientError } from './errors.js';
-import { isWsUrl, parseServerFrame, type AckFrame, type MsgFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from '../protocol/server-frames.js';
+import { isWsUrl, MSGS_CAP, parseServerFrame, type AckFrame, type MsgFrame, type MsgsFrame, type RoomPosition, type RoomResult, type ServerFrame, type WelcomeFrame } from '../protocol/server-frames.js';
 import { PROTOCOL_VERSION, SUBPROTOCOL } from '../protocol/version.js';
 import { EARLY_SUBPROTOCOL, offeredSubprotocols } from '../protocol/early-hello.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions, type WebSocketConstructor, type WebSocketLike } from './options.js';
 import type { AnyEvents, EventData, EventMap, EventName } from './events.js';
 import { Room, type ClientMessage, type GapInfo, type PublishResult, type RoomHandle, type RoomHost } from './room.js';
+
+/** Frames this SDK reads beyond the base protocol, sent in the hello. */
+const CAPS = [MSGS_CAP];
 
 /** The connection's state. */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -379,7 +382,7 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
       rooms[room.name] = pos;
       this.helloRooms.set(room.name, pos.offset !== undefined);
     }
-    const fields: Record<string, unknown> = { t: 'hello', v: PROTOCOL_VERSION, rooms };
+    const fields: Record<string, unknown> = { t: 'hello', v: PROTOCOL_VERSION, rooms, caps: CAPS };
     if (this.session !== undefined) fields.session = this.session;
     if (token !== undefined) fields.token = token;
     if (params !== undefined) fields.params = params;
@@ -445,6 +448,8 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
       case 'batch':
         for (const m of f.m) this.onMsg(m);
         return;
+      case 'msgs':
+        return this.onMsgs(f);
       case 'gap':
         this.rooms.get(f.room)?.gapFrame(f);
         return;
@@ -484,6 +489,25 @@ export class SwitchyardClient<S extends EventMap = AnyEvents, C extends EventMap
       // `refused`: the application's own words, which say enough without the code
       const text = code === 'refused' ? `refused: ${message}` : `refused: ${code}${message ? `: ${message}` : ''}`;
       p.reject(clientError('BACKEND_ERROR', text, { serverCode: code, serverMessage: message }));
+    }
+  }
+
+  /** A compact batch: each element as the `msg` frame it stands for (room, epoch and offsets filled in), in order. */
+  private onMsgs(f: MsgsFrame): void {
+    // offset of the element before (undefined: none yet)
+    let last: number | undefined;
+    for (const it of f.m) {
+      const m: MsgFrame = { t: 'msg', event: it.event, data: it.data, room: f.room, from: it.from };
+      const o = it.o ?? (last === undefined ? f.o : last + 1);
+      if (o !== undefined) {
+        // the first element's predecessor is the frame's `po` (absent: o - 1); a later one's, the element before
+        const prev = last ?? f.po;
+        m.o = o;
+        m.e = f.e;
+        if (prev !== undefined && prev !== o - 1) m.po = prev;
+        last = o;
+      }
+      this.onMsg(m);
     }
   }
 

@@ -29,6 +29,8 @@ export const helloFrame = z.object({
   noRedirect: z.boolean().optional(),
   /** The node this client lost abnormally (crash, dead link): never redirect it back there. */
   lost: z.string().min(1).max(128).optional(),
+  /** Frames this client reads beyond protocol 1 (`msgs`: compact room batches); unknown names are ignored. */
+  caps: z.array(z.string().max(32)).max(16).optional(),
 });
 export const joinFrame = z.object({ t: z.literal('join'), id: requestId.optional(), room: roomName, offset: z.number().int().min(0).optional(), epoch: z.string().max(128).optional() });
 export const leaveFrame = z.object({ t: z.literal('leave'), id: requestId.optional(), room: roomName });
@@ -87,7 +89,8 @@ function passes(o: Obj): boolean {
         (o.rooms === undefined || (isObj(o.rooms) && Object.values(o.rooms).every(validCursor))) &&
         (o.params === undefined || (isObj(o.params) && !Object.hasOwn(o.params, '__proto__'))) &&
         (o.noRedirect === undefined || typeof o.noRedirect === 'boolean') &&
-        optStr(o.lost, 1, 128)
+        optStr(o.lost, 1, 128) &&
+        (o.caps === undefined || (Array.isArray(o.caps) && o.caps.length <= 16 && o.caps.every((c) => optStr(c, 0, 32) && c !== undefined)))
       );
     default:
       return o.t === 'ping' || o.t === 'pong';
@@ -102,6 +105,7 @@ function known(o: Obj): ClientFrame {
     case 'hello': {
       const f: Obj = { t: 'hello', v: o.v };
       for (const k of ['session', 'token', 'params', 'noRedirect', 'lost'] as const) if (o[k] !== undefined) f[k] = o[k];
+      if (o.caps !== undefined) f.caps = [...(o.caps as string[])];
       if (o.rooms !== undefined) {
         const rooms = Object.create(null) as Record<string, { offset?: number; epoch?: string }>;
         for (const [name, c] of Object.entries(o.rooms as Record<string, Obj>)) rooms[name] = { ...(c.offset !== undefined ? { offset: c.offset as number } : {}), ...(c.epoch !== undefined ? { epoch: c.epoch as string } : {}) };

@@ -92,6 +92,22 @@ export interface BatchFrame {
   t: 'batch';
   m: MsgFrame[];
 }
+/**
+ * A compact batch, for clients whose hello listed {@link MSGS_CAP}: messages of one room (or, with
+ * no `room`, to everyone) with what they share said once. `o` is the first message's offset and
+ * `po` its predecessor's (when not `o - 1`); each later message follows the one before it
+ * (offset + 1) unless it carries its own `o`.
+ */
+export interface MsgsFrame {
+  t: 'msgs';
+  room?: string;
+  e?: string;
+  o?: number;
+  po?: number;
+  m: Array<{ event?: string; data?: unknown; from?: string; o?: number }>;
+}
+/** The hello capability that asks for {@link MsgsFrame}s instead of `batch` frames of room messages. */
+export const MSGS_CAP = 'msgs';
 export interface WelcomeFrame {
   t: 'welcome';
   v: number;
@@ -126,7 +142,7 @@ export interface PingFrame {
   t: 'ping' | 'pong';
 }
 
-export type ServerFrame = MsgFrame | BatchFrame | GapFrame | WelcomeFrame | AckFrame | ErrorFrame | RedirectFrame | PingFrame;
+export type ServerFrame = MsgFrame | BatchFrame | MsgsFrame | GapFrame | WelcomeFrame | AckFrame | ErrorFrame | RedirectFrame | PingFrame;
 
 // ---------------------------------------------------------------- encoders (the node)
 
@@ -165,6 +181,31 @@ export function encodeGap(room: string, reason: GapReason, at?: { epoch: string 
 
 /** Join already-encoded `msg` frames into one `batch` frame without re-encoding them. */
 export const encodeBatch = (frames: readonly string[]): string => `{"t":"batch","m":[${frames.join(',')}]}`;
+
+/** One message of a `msgs` frame without its offset: `{"event":..,"data":..,"from":..}`. */
+export const encodeMsgsItem = (m: WireMessage): string =>
+  `{${m.event !== undefined ? `"event":${JSON.stringify(m.event)},` : ''}"data":${JSON.stringify(m.data === undefined ? null : m.data)}${m.from !== undefined ? `,"from":${JSON.stringify(m.from)}` : ''}}`;
+
+/**
+ * A `msgs` frame from items encoded by {@link encodeMsgsItem}. For a room with history, `offsets`
+ * gives each item's offset and `prev` the first one's predecessor; an item whose offset is not
+ * the previous one's + 1 gets its own `o` (spliced into its encoding).
+ */
+export function encodeMsgs(room: string | undefined, items: readonly string[], at?: { epoch: string; prev: number; offsets: readonly number[] }): string {
+  let head = '{"t":"msgs"';
+  if (room !== undefined) head += `,"room":${JSON.stringify(room)}`;
+  if (!at) return `${head},"m":[${items.join(',')}]}`;
+  const first = at.offsets[0] as number;
+  head += `,"e":${JSON.stringify(at.epoch)},"o":${first}`;
+  if (at.prev !== first - 1) head += `,"po":${at.prev}`;
+  let body = items[0] as string;
+  for (let i = 1; i < items.length; i++) {
+    const o = at.offsets[i] as number;
+    const item = items[i] as string;
+    body += o === (at.offsets[i - 1] as number) + 1 ? `,${item}` : `,{"o":${o},${item.slice(1)}`;
+  }
+  return `${head},"m":[${body}]}`;
+}
 
 export const encodeAck = (id: number, result?: unknown): string => JSON.stringify(result === undefined ? { t: 'ack', id, ok: true } : { t: 'ack', id, ok: true, result });
 export const encodeNack = (id: number, code: ErrorCode, message: string): string => JSON.stringify({ t: 'ack', id, ok: false, error: { code, message } });
@@ -208,6 +249,8 @@ function valid(f: Obj): boolean {
       return typeof f.room === 'string' && typeof f.reason === 'string' && optStr(f.e) && optOffset(f.from) && optOffset(f.to);
     case 'batch':
       return Array.isArray(f.m) && f.m.every((m) => isObj(m) && (m.t === undefined || m.t === 'msg') && validMsg(m));
+    case 'msgs':
+      return optStr(f.room) && optStr(f.e) && optOffset(f.o) && optOffset(f.po) && Array.isArray(f.m) && f.m.every((m) => isObj(m) && optStr(m.event) && optStr(m.from) && optOffset(m.o));
     case 'welcome':
       return (
         typeof f.session === 'string' &&

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import type { NodeOptions } from '../options.js';
-import { encodeBatch, encodeGap, PING, type GapReason, type Priority, type RoomState } from '../protocol/server-frames.js';
+import { encodeBatch, encodeGap, MSGS_CAP, PING, type GapReason, type Priority, type RoomState } from '../protocol/server-frames.js';
 import type { Batcher, Flushable } from './batcher.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import type { TransportMetrics } from './metrics.js';
@@ -149,6 +149,8 @@ export class ServerConnection implements Connection, Flushable {
   private _userId: string | undefined;
   private _sessionId = '';
   private _params: Readonly<Record<string, unknown>> = NO_PARAMS;
+  /** The client reads `msgs` frames (its hello listed the capability): shared batches go out in that form. */
+  private compact = false;
   private _data: Record<string, unknown> | undefined;
   private _request: IncomingMessage | undefined;
   private _cursors: Map<string, RoomCursorState> | undefined;
@@ -247,11 +249,12 @@ export class ServerConnection implements Connection, Flushable {
     if (atUpgrade) this._authenticated = true;
   }
 
-  /** @internal the hello came: the connection is open (not welcomed yet) with the client's params. */
-  opened(params: Readonly<Record<string, unknown>> | undefined): void {
+  /** @internal the hello came: the connection is open (not welcomed yet) with the client's params and capabilities. */
+  opened(params: Readonly<Record<string, unknown>> | undefined, caps?: readonly string[]): void {
     if (this._state !== 'handshake') return;
     this._state = 'open';
     if (params) this._params = params;
+    this.compact = caps?.includes(MSGS_CAP) === true;
   }
 
   /** @internal the session is created or resumed */
@@ -474,7 +477,7 @@ export class ServerConnection implements Connection, Flushable {
    * Returns false (nothing done) when it cannot: the caller then delivers the messages one by one.
    * `replay`: the room's own replay is writing (its live messages wait meanwhile).
    */
-  takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: () => SharedFrame, replay = false): boolean {
+  takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: (compact: boolean) => SharedFrame, replay = false): boolean {
     if (this.state !== 'open' || this.held) return false;
     if (room !== undefined && !replay && this.isReplaying(room)) return false;
     const first = items[0];
@@ -483,7 +486,7 @@ export class ServerConnection implements Connection, Flushable {
       if (!c?.history || c.epoch !== first.epoch || c.offset !== c.sent || first.prev !== c.offset) return false;
       c.offset = c.sent = (items[items.length - 1] as RoomFrame).offset;
     }
-    this.sendShared(frame());
+    this.sendShared(frame(this.compact));
     return true;
   }
 

@@ -28,7 +28,7 @@ export async function handleHello(node: NodeInternals, conn: ServerConnection, h
     conn.close(CloseCode.UnsupportedVersion, 'unsupported_version');
     return;
   }
-  conn.opened(hello.params);
+  conn.opened(hello.params, hello.caps);
   if (!conn.authenticated && node.options.authenticate) {
     let result;
     try {

@@ -5,6 +5,7 @@ import type { SharedFrame } from './send-queue.js';
 import type { ServerConnection, RoomCursorState } from './connection.js';
 import type { NodeInternals } from './host.js';
 import { RoomFrame } from './room-frame.js';
+import { compactFrame } from './room-batcher.js';
 
 export interface Joined {
   state: RoomState;
@@ -133,35 +134,41 @@ async function replayAfter(node: NodeInternals, conn: ServerConnection, room: st
   };
 }
 
-/** Replays already encoded, by the read they came from (coalesced reads share one). */
-const encodedReplays = new WeakMap<ReplayRead, SharedFrame[]>();
+/** Replays already encoded, by the read they came from (coalesced reads share one), plain and compact. */
+const encodedReplays = new WeakMap<ReplayRead, { plain?: SharedFrame[]; compact?: SharedFrame[] }>();
+
+/** The replay of `frames` in chunks of up to `size`, as `batch` (or `msg`) frames or as `msgs` frames. */
+function encodeReplay(room: string, frames: RoomFrame[], size: number, compact: boolean): SharedFrame[] {
+  const chunks: SharedFrame[] = [];
+  for (let i = 0; i < frames.length; i += size) {
+    const part = frames.slice(i, i + size);
+    if (compact && part.length > 1) {
+      chunks.push(compactFrame(room, part));
+      continue;
+    }
+    let prev = part[0]?.prev as number;
+    const texts = part.map((f) => {
+      const t = f.frameAfter(prev);
+      prev = f.offset;
+      return t;
+    });
+    const text = texts.length === 1 ? (texts[0] as string) : encodeBatch(texts);
+    chunks.push({ buf: Buffer.from(text, 'utf8'), count: texts.length });
+  }
+  return chunks;
+}
 
 /** Write the replay as shared frames if this socket's stream continues where it starts; false when it does not. */
 function sharedReplay(node: NodeInternals, conn: ServerConnection, room: string, r: ReplayRead, frames: RoomFrame[]): boolean {
   if (frames.some((f) => f.priority !== 'normal' || f.excludes(conn.id))) return false;
-  let chunks = encodedReplays.get(r);
-  if (!chunks) {
-    chunks = [];
-    const size = node.options.batch.maxMessages;
-    for (let i = 0; i < frames.length; i += size) {
-      const part = frames.slice(i, i + size);
-      let prev = part[0]?.prev as number;
-      const texts = part.map((f) => {
-        const t = f.frameAfter(prev);
-        prev = f.offset;
-        return t;
-      });
-      const text = texts.length === 1 ? (texts[0] as string) : encodeBatch(texts);
-      chunks.push({ buf: Buffer.from(text, 'utf8'), count: texts.length });
-    }
-    encodedReplays.set(r, chunks);
-  }
+  let encoded = encodedReplays.get(r);
+  if (!encoded) encodedReplays.set(r, (encoded = {}));
   const size = node.options.batch.maxMessages;
+  const chunksFor = (compact: boolean): SharedFrame[] => (compact ? (encoded.compact ??= encodeReplay(room, frames, size, true)) : (encoded.plain ??= encodeReplay(room, frames, size, false)));
   // the first chunk decides: later ones follow it by construction
   for (let i = 0, c = 0; i < frames.length; i += size, c++) {
     const part = frames.slice(i, i + size);
-    const chunk = chunks[c] as SharedFrame;
-    if (!conn.takeShared(room, part, () => chunk, true)) {
+    if (!conn.takeShared(room, part, (compact) => chunksFor(compact)[c] as SharedFrame, true)) {
       if (c === 0) return false;
       // (cannot happen: the chain was checked on the first chunk) deliver the rest one by one
       for (const f of frames.slice(i)) conn.pushRoom(room, f);

@@ -1,4 +1,4 @@
-import { encodeBatch } from '../protocol/server-frames.js';
+import { encodeBatch, encodeMsgs } from '../protocol/server-frames.js';
 import type { ServerConnection, RoomGapNotice } from './connection.js';
 import { RoomFrame, type PlainFrame } from './room-frame.js';
 import type { SharedFrame } from './send-queue.js';
@@ -27,6 +27,7 @@ class Pending {
    */
   shareable = true;
   private shared: SharedFrame | undefined;
+  private compact: SharedFrame | undefined;
 
   constructor(readonly key: string) {}
 
@@ -42,8 +43,16 @@ class Pending {
     if (item.except?.length) for (const id of item.except) (this.excluded ??= new Set()).add(id);
   }
 
-  /** The batch as one encoded frame (a `msg`, or a `batch` of them), made once for every socket. */
-  frame(): SharedFrame {
+  /**
+   * The batch as one encoded frame, made once for every socket: a `msg` or a `batch` of them, or
+   * (`compact`, for clients that read them) a `msgs` frame.
+   */
+  frame(compact: boolean): SharedFrame {
+    // (one message alone is smallest as a plain `msg`)
+    return compact && this.items.length > 1 ? (this.compact ??= compactFrame(this.key === EVERYONE ? undefined : this.key, this.items as Array<RoomFrame | PlainFrame>)) : this.plain();
+  }
+
+  private plain(): SharedFrame {
     if (this.shared) return this.shared;
     const texts: string[] = [];
     let prev: number | undefined;
@@ -59,7 +68,16 @@ class Pending {
   }
 }
 
-export interface RoomBatcherHost {  /** Local members of a room, or every open connection for `EVERYONE`. */
+/** A shareable batch (of one kind and one epoch, no gap notice) as a `msgs` frame. */
+export function compactFrame(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>): SharedFrame {
+  const texts = items.map((it) => it.item);
+  const first = items[0];
+  const text = first instanceof RoomFrame ? encodeMsgs(room, texts, { epoch: first.epoch, prev: first.prev, offsets: items.map((it) => (it as RoomFrame).offset) }) : encodeMsgs(room, texts);
+  return { buf: Buffer.from(text, 'utf8'), count: texts.length };
+}
+
+export interface RoomBatcherHost {
+  /** Local members of a room, or every open connection for `EVERYONE`. */
   targets(key: string): Iterable<ServerConnection>;
   /** Most messages in one batch. */
   readonly maxMessages: number;
@@ -140,7 +158,7 @@ export class RoomBatcher {
     if (this.host.maxDelayMs > 0) this.lastFlush.set(p.key, performance.now());
     const room = p.key === EVERYONE ? undefined : p.key;
     for (const c of this.host.targets(p.key)) {
-      if (p.shareable && !p.excluded?.has(c.id) && c.takeShared(room, p.items as Array<RoomFrame | PlainFrame>, () => p.frame())) continue;
+      if (p.shareable && !p.excluded?.has(c.id) && c.takeShared(room, p.items as Array<RoomFrame | PlainFrame>, (compact) => p.frame(compact))) continue;
       for (const it of p.items) {
         if (it instanceof RoomFrame) c.deliverRoom(it.room, it);
         else if (it instanceof GapItem) c.gapRoom(it.room, it.gap);

@@ -1,4 +1,4 @@
-import { encodeMsg, type Priority, type WireMessage } from '../protocol/server-frames.js';
+import { encodeMsg, encodeMsgsItem, type Priority, type WireMessage } from '../protocol/server-frames.js';
 
 /**
  * One message of a room with history on its way to this node's sockets: encoded once and the
@@ -8,6 +8,7 @@ import { encodeMsg, type Priority, type WireMessage } from '../protocol/server-f
  */
 export class RoomFrame {
   private shared: string | undefined;
+  private compact: string | undefined;
 
   constructor(
     readonly message: WireMessage,
@@ -26,6 +27,11 @@ export class RoomFrame {
     return encodeMsg(this.message, this.room, this.offset, this.epoch, sent);
   }
 
+  /** The message as an item of a `msgs` frame (no room, offset or epoch), encoded once. */
+  get item(): string {
+    return (this.compact ??= encodeMsgsItem(this.message));
+  }
+
   excludes(connectionId: string): boolean {
     return this.except !== undefined && this.except.includes(connectionId);
   }
@@ -34,6 +40,7 @@ export class RoomFrame {
 /** A message for many sockets without offsets (a room without history, or everyone): encoded once, on first use. */
 export class PlainFrame {
   private encoded: string | undefined;
+  private compact: string | undefined;
 
   constructor(
     readonly message: WireMessage,
@@ -44,6 +51,11 @@ export class PlainFrame {
 
   get frame(): string {
     return (this.encoded ??= encodeMsg(this.message, this.room));
+  }
+
+  /** The message as an item of a `msgs` frame, encoded once. */
+  get item(): string {
+    return (this.compact ??= encodeMsgsItem(this.message));
   }
 
   excludes(connectionId: string): boolean {
