@@ -55,6 +55,12 @@ export interface ScenarioResult {
 const HISTORY_PREFIX = 'h-';
 /** Publishing goes on at least this long after the fault is over. */
 const TAIL_MS = 4000;
+/**
+ * Publishes acknowledged after the fault that end the tail (the way back must be exercised); a
+ * backend slow to answer again on a busy machine keeps the publishers going, up to `MAX_TAIL_MS`.
+ */
+const TAIL_ACKS = 30;
+const MAX_TAIL_MS = 60_000;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Poll `check` until it is true or `deadline` passes; returns whether it became true. */
@@ -141,13 +147,20 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     await plan.arm?.();
     const setupMs = Date.now() - t0;
 
-    log(`publishing ${rate}/s from ${publishers.length} publishers for ${durationMs} ms (and ${TAIL_MS} ms after the fault is over); fault at ${faultAtMs} ms`);
+    log(`publishing ${rate}/s from ${publishers.length} publishers for ${durationMs} ms (and ${TAIL_MS} ms after the fault is over, until ${TAIL_ACKS} of those are acknowledged); fault at ${faultAtMs} ms`);
     const tp = Date.now();
     // publish for durationMs, and on for TAIL_MS after the fault is over (a restart may take long)
-    const publishing = Promise.all(publishers.map((p) => p.run(rate, () => Date.now() >= stopAt)));
+    // and until TAIL_ACKS publishes sent since then were acknowledged (at most MAX_TAIL_MS)
+    let faultOverAt = Infinity;
+    const ackedSinceFault = () => publishers.reduce((a, p) => a + p.ackedSince(faultOverAt), 0);
+    const stop = () => {
+      const now = Date.now();
+      return now >= stopAt && (stopAt === 0 || ackedSinceFault() >= TAIL_ACKS || now >= faultOverAt + MAX_TAIL_MS);
+    };
+    const publishing = Promise.all(publishers.map((p) => p.run(rate, stop)));
     await pause(faultAtMs);
     await plan.inject();
-    const faultOverAt = Date.now();
+    faultOverAt = Date.now();
     stopAt = Math.max(tp + durationMs, faultOverAt + TAIL_MS);
     await publishing;
     await Promise.all(publishers.map((p) => p.settled()));
