@@ -11,9 +11,9 @@
  * - a transport: the bus topic names (`Topics`, `topicFor`, `historyStream`), the envelope
  *   codec and `prepareDelivery` (the one way a deliver envelope is made), `TypedEmitter`;
  *   `SessionService` (open and resume, placement and redirect, session cursors, drain targets,
- *   with `inBatches` to pace the moves)
- *   and `readAfter`/`planReplay` (a room's replay after a client's offset), so a transport only
- *   binds its sockets and frames;
+ *   with `inBatches` to pace the moves), `RoomJoins` (a room join: membership, the hold on live
+ *   messages, the replay of what a resuming client missed, in order) and under it
+ *   `readAfter`/`planReplay`, so a transport only binds its sockets and frames;
  * - the in-memory ports one by one (`MemoryBus`, ...) for tests that compose single ports.
  *
  * The port interfaces are here too (as types), as they are at the root.
@@ -33,6 +33,7 @@ export { EnvelopeCodec, type DecodeResult, type DropReason, type EnvelopeCodecOp
 export { prepareDelivery, type PreparedDelivery } from './cluster/deliver.js';
 
 export { SessionService, SessionOpening, type SessionPeer, type PeerCursor, type OpenRequest, type ResumeFrom, type Redirect, type MoveTarget, type SessionCluster, type SessionServiceOptions } from './session/session-service.js';
+export { RoomJoins, type JoinCursor, type JoinPeer, type JoinSink, type RoomJoined, type RoomJoinsOptions } from './session/room-joins.js';
 export { readAfter, planReplay, type ReplayRead, type ReplayPlan, type ReplayGap, type ReplayState, type ReplayCursor } from './session/replay.js';
 export { inBatches, type BatchPacing } from './session/batches.js';
 

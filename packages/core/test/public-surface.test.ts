@@ -46,6 +46,7 @@ const ADAPTER = [
   'MemoryHistory',
   'MemoryRegistry',
   'MemorySessionStore',
+  'RoomJoins',
   'SessionOpening',
   'SessionService',
   'Topics',

@@ -2,8 +2,8 @@
  * A TEST TRANSPORT, not a product: newline-delimited JSON over plain TCP, built only on what
  * `@switchyard/core` and `@switchyard/core/adapter` export. It exists to show that core's
  * SessionService (open and resume, placement and redirect, session cursors, drain targets) and
- * `readAfter`/`planReplay` are enough for a transport other than transport-ws: this file binds
- * sockets and lines, core decides everything else.
+ * RoomJoins (membership, the hold on live messages, the replay and its order) are enough for a
+ * transport other than transport-ws: this file binds sockets and lines, core decides everything else.
  *
  * Client lines: `{"t":"hello","session"?,"rooms"?:{room:{offset?,epoch?}},"lost"?}` (first),
  * `{"t":"join","room","offset"?,"epoch"?}`.
@@ -15,20 +15,19 @@
  * heartbeats, `except` lists, rooms without history, users and `all` addresses.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ClusterNodeApi, DeliverEnvelope, HistoryEntry, RoomGap } from '../../src/index.js';
+import type { ClusterNodeApi, DeliverEnvelope, RoomGap } from '../../src/index.js';
 import { noopLogger } from '../../src/index.js';
-import { decodeHistoryRecord, historyStream, inBatches, planReplay, readAfter, SessionService, type PeerCursor, type ReplayCursor, type ResumeFrom, type SessionPeer } from '../../src/adapter.js';
+import { decodeHistoryRecord, inBatches, RoomJoins, SessionService, type JoinCursor, type JoinPeer, type PeerCursor, type ResumeFrom, type RoomJoined } from '../../src/adapter.js';
 
 type Line = Record<string, unknown>;
-type Cursor = ReplayCursor & PeerCursor;
-/** A room joined: where the client stands in it, and `replay()` to write what it missed, then the held live messages. */
-type Joined = { offset: number; epoch: string | undefined; replay: () => void };
+/** A message line, as a replay writes it. */
+type MsgLine = { t: 'msg'; room: string; o: number; data: unknown };
 
-/** One TCP client, as the session service sees it (`SessionPeer`). */
-class LinePeer implements SessionPeer {
+/** One TCP client, as the session service and the room joins see it (`JoinPeer`). */
+class LinePeer implements JoinPeer {
   readonly userId = undefined; // no authentication here: every client is anonymous
   readonly params: Record<string, unknown> = {};
-  readonly cursors = new Map<string, Cursor>();
+  readonly cursors = new Map<string, JoinCursor>();
   /** Rooms whose join (and replay) is not written yet: their live messages wait here. */
   readonly held = new Map<string, DeliverEnvelope[]>();
   welcomed = false;
@@ -50,6 +49,23 @@ class LinePeer implements SessionPeer {
     if (this.open) this.socket.write(`${JSON.stringify(line)}\n`);
   }
 
+  hold(room: string): void {
+    this.held.set(room, []);
+  }
+
+  holding(room: string): boolean {
+    return this.held.has(room);
+  }
+
+  releaseHeld(room: string): void {
+    for (const env of this.held.get(room) ?? []) this.deliver(env, room);
+    this.held.delete(room);
+  }
+
+  dropHeld(room: string): void {
+    this.held.delete(room);
+  }
+
   /** A live (or held) room message: written once, in offset order, never at or below what the client has. */
   deliver(env: DeliverEnvelope, room: string): void {
     const c = this.cursors.get(room);
@@ -61,6 +77,7 @@ class LinePeer implements SessionPeer {
 
 export class LineTransport {
   readonly service: SessionService;
+  private readonly joins: RoomJoins<LinePeer, MsgLine>;
   private readonly server: Server = createServer((socket) => this.accept(socket));
   private readonly peers = new Set<LinePeer>();
   private readonly members = new Map<string, Set<LinePeer>>();
@@ -74,6 +91,33 @@ export class LineTransport {
     private readonly maxReplay = 1000,
   ) {
     this.service = new SessionService(cluster, { ttlMs: () => cluster.config.sessionTtlMs, logger: noopLogger });
+    this.joins = new RoomJoins<LinePeer, MsgLine>(
+      {
+        // the node follows the room: its messages now reach this peer (held until the replay is written)
+        enter: (peer, room) => {
+          let members = this.members.get(room);
+          if (!members) this.members.set(room, (members = new Set()));
+          members.add(peer);
+          return this.cluster.followRoom(room);
+        },
+        frame: (room, _epoch, e) => {
+          const rec = decodeHistoryRecord(e.payload);
+          return rec ? { t: 'msg', room, o: e.offset, data: rec.data } : undefined;
+        },
+        writeReplay: (peer, room, plan) => {
+          const cursor = peer.cursors.get(room) as JoinCursor;
+          for (const item of plan.items) {
+            if ('gap' in item) peer.send({ t: 'gap', room, ...item.gap });
+            else {
+              Object.assign(cursor, { offset: item.frame.o, sent: item.frame.o });
+              peer.send(item.frame);
+            }
+          }
+          if (plan.endGap) peer.send({ t: 'gap', room, ...plan.endGap });
+        },
+      },
+      { history: cluster.history, historyFor: () => true, maxReplay: () => maxReplay, roomJoined: (peer, room, cursor) => this.service.roomJoined(peer, room, cursor), logger: noopLogger },
+    );
     // the cluster node delivers each room with history in offset order; write it to the room's members
     this.unsubscribe = [
       cluster.on('deliver', (env) => {
@@ -123,8 +167,8 @@ export class LineTransport {
     if (line.t === 'hello' && !peer.welcomed) return this.hello(peer, line);
     if (peer.welcomed && line.t === 'join' && typeof line.room === 'string') {
       const from = { offset: typeof line.offset === 'number' ? line.offset : undefined, epoch: typeof line.epoch === 'string' ? line.epoch : undefined };
-      const { offset, epoch, replay } = await this.join(peer, line.room, from);
-      peer.send({ t: 'joined', room: line.room, offset, epoch });
+      const { state, replay } = await this.joins.join(peer, line.room, from);
+      peer.send({ t: 'joined', room: line.room, offset: state.offset, epoch: state.epoch });
       replay();
     }
   }
@@ -140,61 +184,14 @@ export class LineTransport {
       peer.socket.end();
       return;
     }
-    const joins: Array<[string, Joined]> = [];
-    for (const [room, from] of await opening.roomsToJoin()) joins.push([room, await this.join(peer, room, from)]);
+    const joins: Array<[string, RoomJoined]> = [];
+    for (const [room, from] of await opening.roomsToJoin()) joins.push([room, await this.joins.join(peer, room, from)]);
     const { sessionId, resumed } = await opening.commit();
     if (!peer.open) return;
     peer.welcomed = true;
-    const states = Object.fromEntries(joins.map(([room, j]) => [room, { offset: j.offset, epoch: j.epoch }]));
+    const states = Object.fromEntries(joins.map(([room, j]) => [room, { offset: j.state.offset, epoch: j.state.epoch }]));
     peer.send({ t: 'welcome', session: sessionId, resumed, node: this.cluster.id, rooms: states });
     for (const [, j] of joins) j.replay();
-  }
-
-  /**
-   * Join `room`: follow it on the cluster node (live messages wait until `replay()`), start at the
-   * node's position when the client gave no offset, else plan the replay of what it missed from
-   * history (core's `readAfter` and `planReplay`). `replay()` writes the replay, then the held ones.
-   */
-  private async join(peer: LinePeer, room: string, from: ResumeFrom): Promise<Joined> {
-    const existing = peer.cursors.get(room);
-    if (existing) return { offset: existing.offset, epoch: existing.epoch ?? undefined, replay: () => undefined };
-    const cursor: Cursor = { offset: -1, sent: -1, epoch: null, history: true };
-    peer.cursors.set(room, cursor);
-    peer.held.set(room, []);
-    let members = this.members.get(room);
-    if (!members) this.members.set(room, (members = new Set()));
-    members.add(peer);
-    const start = await this.cluster.followRoom(room);
-    const flushHeld = () => {
-      for (const env of peer.held.get(room) ?? []) peer.deliver(env, room);
-      peer.held.delete(room);
-    };
-    let joined: Joined = { offset: start?.offset ?? 0, epoch: start?.epoch, replay: flushHeld };
-    const after = from.offset;
-    if (after === undefined || !this.cluster.history) {
-      if (start) Object.assign(cursor, { offset: start.offset, sent: start.offset, epoch: start.epoch });
-    } else {
-      const read = await readAfter(this.cluster.history, historyStream(room), after, from.epoch, this.maxReplay);
-      const make = (e: HistoryEntry) => {
-        const rec = decodeHistoryRecord(e.payload);
-        return rec ? { t: 'msg', room, o: e.offset, data: rec.data } : undefined;
-      };
-      const plan = planReplay(room, read, { offset: after, epoch: from.epoch }, cursor, make);
-      const replay = () => {
-        for (const item of plan.items) {
-          if ('gap' in item) peer.send({ t: 'gap', room, ...item.gap });
-          else {
-            Object.assign(cursor, { offset: item.frame.o, sent: item.frame.o });
-            peer.send(item.frame);
-          }
-        }
-        if (plan.endGap) peer.send({ t: 'gap', room, ...plan.endGap });
-        flushHeld();
-      };
-      joined = { offset: plan.state.offset, epoch: plan.state.epoch, replay };
-    }
-    this.service.roomJoined(peer, room, cursor); // (during the hello: no-op, the commit writes the rooms)
-    return joined;
   }
 
   /** The socket closed: the service stores the client's last offsets, then the node stops following its rooms. */

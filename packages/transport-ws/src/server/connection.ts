@@ -298,14 +298,19 @@ export class ServerConnection implements Connection, Flushable {
     return (this._cursors ??= new Map());
   }
 
-  /** Rooms being replayed: live messages wait here until the replay is written. */
-  get replaying(): Map<string, Held[]> {
-    return (this._replaying ??= new Map());
+  /** Hold `room`'s live messages (a join's replay is being prepared): they wait until `release`. */
+  hold(room: string): void {
+    (this._replaying ??= new Map()).set(room, []);
   }
 
-  /** True while `room` replays on this connection (makes nothing). */
-  isReplaying(room: string): boolean {
+  /** True while `room` is held: it replays on this connection (makes nothing). */
+  holding(room: string): boolean {
     return this._replaying !== undefined && this._replaying.has(room);
+  }
+
+  /** Stop holding `room` without writing what it held (the join failed, or the client left). */
+  dropHeld(room: string): void {
+    this._replaying?.delete(room);
   }
 
   /** The rooms and cursors, without making the map when there is none. */
@@ -479,7 +484,7 @@ export class ServerConnection implements Connection, Flushable {
    */
   takeShared(room: string | undefined, items: ReadonlyArray<RoomFrame | PlainFrame>, frame: (compact: boolean) => SharedFrame, replay = false): boolean {
     if (this.state !== 'open' || this.held) return false;
-    if (room !== undefined && !replay && this.isReplaying(room)) return false;
+    if (room !== undefined && !replay && this.holding(room)) return false;
     const first = items[0];
     if (first && 'offset' in first) {
       const c = this.cursors.get(room as string);
@@ -504,8 +509,8 @@ export class ServerConnection implements Connection, Flushable {
     this.host.batcher.schedule(this);
   }
 
-  /** End a room's replay: write what arrived meanwhile and was not replayed. */
-  endReplay(room: string): void {
+  /** End a room's replay: write what arrived meanwhile and was not replayed, and stop holding. */
+  releaseHeld(room: string): void {
     const held = this._replaying?.get(room);
     this._replaying?.delete(room);
     for (const h of held ?? []) {

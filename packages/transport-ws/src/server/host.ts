@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClusterNodeApi, Logger } from '@switchyard/core';
-import type { SessionService } from '@switchyard/core/adapter';
+import type { RoomJoins, SessionService } from '@switchyard/core/adapter';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { NodeOptions } from '../options.js';
 import type { Batcher } from './batcher.js';
@@ -9,6 +9,7 @@ import type { TransportMetrics } from './metrics.js';
 import type { IpLimiter } from './rate-limit.js';
 import type { ReplayCache } from './replay-cache.js';
 import type { LocalIndex } from './rooms.js';
+import type { RoomFrame } from './room-frame.js';
 
 /**
  * The node as its server helpers see it (upgrade, dispatch, handshake, membership, drain,
@@ -24,8 +25,10 @@ export interface NodeInternals extends ConnectionHost {
   readonly batcher: Batcher;
   /** Sessions, placement and drain targets (core). */
   readonly sessions: SessionService;
-  /** What replays share: coalesced history reads, entries encoded once. */
+  /** What replays share: history entries encoded once. */
   readonly replays: ReplayCache;
+  /** Room joins with their replay (core), bound to this node's index, frames and sockets. */
+  readonly joins: RoomJoins<ServerConnection, RoomFrame>;
   /** Open (welcomed) connections and their rooms and users. */
   readonly index: LocalIndex;
   /** Every socket, welcomed or not. */

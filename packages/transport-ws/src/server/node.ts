@@ -32,7 +32,7 @@ import { LocalIndex } from './rooms.js';
 import { addresses, nodeOfConnection, Sender } from './sender.js';
 import { CloseCode, fitReason } from '../protocol/close-codes.js';
 import { handleUpgrade } from './upgrade.js';
-import { joinRoom, leaveRoom } from './membership.js';
+import { createRoomJoins, joinRoom, leaveRoom } from './membership.js';
 import { registerInternals, type NodeInternals } from './host.js';
 import { closeOnSignals, type SignalHandle, type SignalOptions } from './signals.js';
 import { presenceHandlers, PresenceQueries, toConnectionCount, toRoomMembers, type ConnectionCount, type PresenceOptions, type RoomMembers } from './presence.js';
@@ -111,7 +111,7 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const sessions = new SessionService(this.cluster, { ttlMs: () => this.sessionTtlMs, logger: this.logger });
-    const internals: NodeInternals = {
+    const base: Omit<NodeInternals, 'joins'> = {
       id: this.id,
       options: this.options,
       cluster: this.cluster,
@@ -150,6 +150,8 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       leaveRoom: (conn, room) => leaveRoom(internals, conn, room),
       onClosed: (conn, code, reason) => this.onClosed(conn, code, reason),
     };
+    // (getters kept: the object is extended in place, not copied)
+    const internals = Object.assign(base, { joins: createRoomJoins(base) }) as NodeInternals;
     return internals;
   }
 

@@ -3,25 +3,14 @@ import type { RoomFrame } from './room-frame.js';
 
 /**
  * What replays share on one node. The clients of a dead node arrive at a survivor together and
- * resume the same rooms from nearly the same offsets: identical history reads in flight are
- * made once, and each history entry is decoded and encoded once for every socket it is replayed
- * to (the last `size` entries are kept).
+ * resume the same rooms from nearly the same offsets: core's room joins make identical history
+ * reads once, and here each history entry is decoded and encoded once for every socket it is
+ * replayed to (the last `size` entries are kept).
  */
 export class ReplayCache {
-  private readonly reads = new Map<string, Promise<unknown>>();
   private readonly frames = new Map<string, RoomFrame | null>();
 
   constructor(private readonly size = 10_000) {}
-
-  /** Run `load` for `key`, or join the run of it already in flight. */
-  read<T>(key: string, load: () => Promise<T>): Promise<T> {
-    let p = this.reads.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = load().finally(() => this.reads.delete(key));
-      this.reads.set(key, p);
-    }
-    return p;
-  }
 
   /** The frame of a history entry (null: unreadable), made by `make` the first time. */
   frame(room: string, epoch: string, entry: HistoryEntry, prev: number, make: () => RoomFrame | undefined): RoomFrame | undefined {
