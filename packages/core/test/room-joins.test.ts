@@ -129,6 +129,16 @@ describe('RoomJoins (a room join with its replay, for any transport)', () => {
     expect(peer.written).toEqual(['replay 4', 'replay 5']);
   });
 
+  it("a hole's replay reads again too when history answers short of what the connection was already handled up to", async () => {
+    const { joins, history, counts } = await setup({ entries: 5 });
+    const peer = new Peer();
+    (await joins.join(peer, 'r')).replay(); // the connection is at 5
+    history.lagging = 1;
+    (await joins.join(peer, 'r', { offset: 3 })).replay();
+    expect(peer.written).toEqual(['replay 4', 'replay 5']);
+    expect(counts.rereads).toBe(1);
+  });
+
   it('a failed enter leaves no cursor and no hold behind, and rethrows', async () => {
     const { joins } = await setup({ enter: () => Promise.reject(new Error('bus down')) });
     const peer = new Peer();

@@ -99,8 +99,10 @@ export class RoomJoins<P extends JoinPeer, F> {
       const noop = { state: stateOf(room, existing), replay: () => undefined };
       if (!history || !existing.history || from?.offset === undefined || peer.holding(room)) return noop;
       peer.hold(room);
+      // what this connection was already handled up to: history has it, even if a read lags
+      const known = existing.epoch !== null && existing.offset >= 0 ? { offset: existing.offset, epoch: existing.epoch } : undefined;
       try {
-        return await this.replayAfter(peer, room, history, existing, from);
+        return await this.replayAfter(peer, room, history, existing, from, known);
       } catch (err) {
         this.options.logger.warn({ err, room }, 'history unavailable for a replay');
         return { state: { ...stateOf(room, existing), recovered: false, gap: true }, replay: () => peer.releaseHeld(room) };
