@@ -2,7 +2,7 @@ import { randomId, type BusDriverEvents } from '@switchyard/core/adapter';
 import type { Logger } from '@switchyard/core';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPIC_HEADER } from './bus-outbox.js';
-import { withTimeout } from './client.js';
+import { withTimeout } from './connection.js';
 import { kafkaError } from './errors.js';
 import type { KafkaAdapterConfig } from './options.js';
 

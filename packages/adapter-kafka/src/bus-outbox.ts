@@ -1,5 +1,5 @@
 import type { Message, Producer } from 'kafkajs';
-import { withTimeout } from './client.js';
+import { withTimeout } from './connection.js';
 import { closedError, isUnreachable, kafkaError } from './errors.js';
 import type { KafkaAdapterConfig } from './options.js';
 

@@ -3,7 +3,7 @@ import type { BusCapabilities, Logger, SwitchyardError } from '@switchyard/core'
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { BusInbox } from './bus-inbox.js';
 import { BusOutbox } from './bus-outbox.js';
-import { connectFailure, ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './client.js';
+import { connectFailure, ensureTopic, kafkaClient, loggerFor, retryTransient, withTimeout } from './connection.js';
 import { SOURCE, closedError, isUnreachable, kafkaError, mapKafkaError } from './errors.js';
 import { parseKafkaOptions, type KafkaAdapterInput, type KafkaAdapterConfig } from './options.js';
 

@@ -1,6 +1,6 @@
 import { randomId } from '@switchyard/core/adapter';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { withTimeout } from './client.js';
+import { withTimeout } from './connection.js';
 import { kafkaError } from './errors.js';
 
 export interface ReadRangeOptions {

@@ -1,11 +1,11 @@
 import { noopObserver } from '@switchyard/core/adapter';
 import type { AdapterObserver, HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore, Logger } from '@switchyard/core';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import { connectFailure, ensureTopic, kafkaClient, loggerFor, withTimeout } from './client.js';
+import { connectFailure, ensureTopic, kafkaClient, loggerFor, withTimeout } from './connection.js';
 import { SOURCE, closedError, kafkaError, mapKafkaError, protocolType } from './errors.js';
 import { readRange } from './history-reader.js';
 import { parseKafkaOptions, type KafkaAdapterConfig, type KafkaAdapterInput } from './options.js';
-import { epochOf, generationsOf, historyTopic } from './topic-names.js';
+import { epochOf, generationsOf, historyTopic } from './names.js';
 
 const RECORD_OVERHEAD = 8 * 1024;
 

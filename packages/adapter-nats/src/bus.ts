@@ -7,7 +7,7 @@ import { withDeadline } from './deadline.js';
 import { SOURCE, mapNatsError } from './errors.js';
 import { parseNatsOptions, type NatsAdapterConfig, type NatsAdapterOptions } from './options.js';
 import { StatusWatch } from './status-watch.js';
-import { topicSubject } from './subjects.js';
+import { topicSubject } from './names.js';
 
 export type { NatsBusStats } from './bus-stats.js';
 

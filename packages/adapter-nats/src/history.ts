@@ -8,8 +8,8 @@ import { withDeadline } from './deadline.js';
 import { JsCodes, isWrongLastSequence, jsErrorCode, natsError } from './errors.js';
 import { storageType } from './kv-records.js';
 import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
-import { NatsPort } from './port-base.js';
-import { Keys, historySubject, historyWildcard } from './subjects.js';
+import { NatsPort } from './base.js';
+import { Keys, historySubject, historyWildcard } from './names.js';
 
 /** Header carrying the sequence of the previous message on the same subject (0: the subject was empty). */
 export const PREV_HEADER = 'Switchyard-Prev';

@@ -4,8 +4,8 @@ import { bucketKeys, type NatsConnector } from './connection.js';
 import { isWrongLastSequence } from './errors.js';
 import { checkTtl, encode, expired, openRecordBucket, readLive } from './kv-records.js';
 import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
-import { NatsPort } from './port-base.js';
-import { Keys, decodeToken } from './subjects.js';
+import { NatsPort } from './base.js';
+import { Keys, decodeToken } from './names.js';
 
 /** A node record as stored: the node, its TTL, and whether this write joined or updated. */
 interface NodeValue {

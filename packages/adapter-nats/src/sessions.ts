@@ -4,8 +4,8 @@ import { bucketKeys, type NatsConnector } from './connection.js';
 import { isWrongLastSequence, natsError } from './errors.js';
 import { checkTtl, encode, openRecordBucket, purgeIfUnchanged, readLive } from './kv-records.js';
 import type { NatsAdapterConfig, NatsAdapterOptions } from './options.js';
-import { NatsPort } from './port-base.js';
-import { Keys, encodeToken } from './subjects.js';
+import { NatsPort } from './base.js';
+import { Keys, encodeToken } from './names.js';
 
 interface Stored<T> {
   value: T;

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { SOURCE, mapRedisError, redisError } from './errors.js';
-import { KeySpace } from './keys.js';
+import { KeySpace } from './names.js';
 import { LivenessCheck } from './liveness.js';
 import { parseRedisOptions, type RedisAdapterConfig, type RedisAdapterOptions, type RedisClient } from './options.js';
 

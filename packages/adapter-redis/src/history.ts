@@ -2,7 +2,7 @@ import { randomId } from '@switchyard/core/adapter';
 import type { HistoryCapabilities, HistoryEntry, HistoryPosition, HistoryReadOptions, HistoryReadResult, HistoryStore } from '@switchyard/core';
 import { RedisPort } from './base.js';
 import { redisError } from './errors.js';
-import { KeySpace } from './keys.js';
+import { KeySpace } from './names.js';
 import type { RedisAdapterConfig, RedisAdapterOptions } from './options.js';
 import { HISTORY_APPEND, HISTORY_READ } from './scripts.js';
 

@@ -1,16 +1,10 @@
-import type { ClusterAdapter } from '@switchyard/core';
-import { composeAdapter } from '@switchyard/core/adapter';
-import { RedisBus } from './bus.js';
-import { RedisHistory } from './history.js';
-import { parseRedisOptions, type RedisAdapterOptions } from './options.js';
-import { RedisRegistry } from './registry.js';
-import { RedisSessionStore } from './sessions.js';
-
+/** Redis bus, registry, session store and history for Switchyard. */
+export { createRedisAdapter, type RedisAdapter } from './adapter.js';
 export { RedisBus } from './bus.js';
 export { RedisHistory } from './history.js';
 export { RedisRegistry } from './registry.js';
 export { RedisSessionStore } from './sessions.js';
-export { KeySpace } from './keys.js';
+export { KeySpace } from './names.js';
 export { mapRedisError } from './errors.js';
 export {
   KEY_PREFIX_PATTERN,
@@ -20,22 +14,3 @@ export {
   type RedisAdapterOptions,
   type RedisClient,
 } from './options.js';
-
-/** Every port Redis provides, built from one set of options: a `ClusterAdapter` that lacks nothing. */
-export interface RedisAdapter extends ClusterAdapter<RedisBus, RedisRegistry, RedisSessionStore, RedisHistory> {
-  readonly capabilities: { readonly bus: true; readonly registry: true; readonly sessions: true; readonly history: true };
-}
-
-/**
- * Build the Redis bus, registry, session store and history from one set of options. Validates
- * the options (CONFIG_INVALID names the field) and does no I/O: call `connect()` or connect each
- * port yourself.
- */
-export function createRedisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
-  const cfg = parseRedisOptions(options);
-  const bus = new RedisBus(cfg);
-  const registry = new RedisRegistry(cfg);
-  const sessions = new RedisSessionStore(cfg);
-  const history = new RedisHistory(cfg);
-  return composeAdapter({ bus, registry, sessions, history });
-}

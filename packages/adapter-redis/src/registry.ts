@@ -5,7 +5,7 @@ import { RedisPort } from './base.js';
 import { createClient, ensureReady, releaseClient, type ClientHandle } from './connection.js';
 import { withDeadline } from './deadline.js';
 import { SOURCE } from './errors.js';
-import { KeySpace } from './keys.js';
+import { KeySpace } from './names.js';
 import type { LivenessCheck } from './liveness.js';
 import type { RedisAdapterConfig, RedisAdapterOptions, RedisClient } from './options.js';
 import { DEREGISTER, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, LIST_NODES, REGISTER } from './scripts.js';

@@ -1,7 +1,7 @@
 import type { ReassignResult, RoomCursor, SessionRecord, SessionStore } from '@switchyard/core';
 import { RedisPort } from './base.js';
 import { SOURCE } from './errors.js';
-import { KeySpace } from './keys.js';
+import { KeySpace } from './names.js';
 import type { RedisAdapterConfig, RedisAdapterOptions, RedisClient } from './options.js';
 import {
   SESSION_DELETE,
