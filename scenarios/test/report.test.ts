@@ -35,8 +35,8 @@ describe('the report of a run', () => {
     // the events up to the first one past the hole, and a few after
     expect(body).toContain('closed 1006');
     expect(body).toContain('subscribed (resume) at 20 g0');
-    expect(body.at(0)).toBe('msg 10 g0 p:10');
-    expect(body.at(-1)).toBe('msg 26 g0 p:26');
+    expect(body.at(0)).toBe('msg 2 g0 p:2');
+    expect(body.at(-1)).toBe('msg 30 g0 p:30');
     expect(lines.some((l) => l.startsWith('  b '))).toBe(false);
   });
 });

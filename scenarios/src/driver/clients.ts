@@ -58,8 +58,43 @@ export interface TraceEvent {
   text: string;
 }
 
-/** Entries kept per client (a run delivers about 1,500 messages to each). */
-const EVENT_LOG = 4000;
+/** Entries kept per client (a run delivers about 1,500 messages to each, and each comes on the wire too). */
+const EVENT_LOG = 8000;
+
+type Wire = Record<string, unknown>;
+const num = (v: unknown): string => (typeof v === 'number' ? String(v) : '-');
+
+/**
+ * What the node wrote, as the log keeps it: the room frames with their offsets and predecessors
+ * (`po`), gaps and the welcome's room states; nothing for acks, pings and the like.
+ */
+function describeWire(f: Wire): { text: string; offset?: number } | undefined {
+  switch (f.t) {
+    case 'msg':
+      return typeof f.o === 'number' ? { text: `wire msg ${f.o}${f.po !== undefined ? ` po ${num(f.po)}` : ''}`, offset: f.o } : undefined;
+    case 'batch': {
+      const ms = Array.isArray(f.m) ? (f.m as Wire[]) : [];
+      const first = ms[0]?.o;
+      return { text: `wire batch ${ms.map((m) => `${num(m.o)}${m.po !== undefined ? `(po ${num(m.po)})` : ''}`).join(' ')}`, ...(typeof first === 'number' ? { offset: first } : {}) };
+    }
+    case 'msgs': {
+      const ms = Array.isArray(f.m) ? (f.m as Wire[]) : [];
+      const own = ms.map((m, i) => (m.o !== undefined ? ` [${i}] o ${num(m.o)}` : '')).join('');
+      return { text: `wire msgs o ${num(f.o)}${f.po !== undefined ? ` po ${num(f.po)}` : ''} n ${ms.length}${own}`, ...(typeof f.o === 'number' ? { offset: f.o } : {}) };
+    }
+    case 'gap':
+      return { text: `wire gap (${num(f.from)}, ${f.to === undefined ? 'end' : num(f.to)}] ${String(f.reason)}`, ...(typeof f.from === 'number' ? { offset: f.from } : {}) };
+    case 'welcome':
+      return { text: `wire welcome ${String(f.node)} rooms ${JSON.stringify(f.rooms)}` };
+    case 'ack': {
+      // a join's answer (a replay asked for a hole) says where the room stands
+      const r = f.result as Wire | undefined;
+      return r && typeof r === 'object' && 'history' in r ? { text: `wire join ack ${JSON.stringify(r)}` } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
 
 /**
  * One SDK client in the scenario's room, wired to the checker: its first `subscribed` is its
@@ -81,7 +116,22 @@ export class ScenarioClient {
     checker: DeliveryChecker,
   ) {
     this.trace = { name, role, home, nodes: [], closeCodes: [], subscribed: 0, gapFlags: 0, gapEvents: 0, subscribedNow: false, connectedAt: [], events: [] };
-    this.client = createClient({ urls, WebSocket, ackTimeoutMs: 10_000, reconnect: { baseMs: 100, maxMs: 1000, firstRetryMaxMs: 100 } });
+    // every frame the node writes goes to the log first, as it came (the SDK then orders it)
+    const note = (text: string, offset?: number) => this.note(text, offset);
+    class LoggedSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        this.on('message', (data: WebSocket.RawData) => {
+          try {
+            const w = describeWire(JSON.parse(String(data)) as Wire);
+            if (w) note(w.text, w.offset);
+          } catch {
+            note('wire (unreadable frame)');
+          }
+        });
+      }
+    }
+    this.client = createClient({ urls, WebSocket: LoggedSocket, ackTimeoutMs: 10_000, reconnect: { baseMs: 100, maxMs: 1000, firstRetryMaxMs: 100 } });
     this.client.on('connected', (c) => {
       this.trace.nodes.push(c.node);
       this.trace.connectedAt.push(Date.now());

@@ -46,7 +46,7 @@ export function details(r: ScenarioResult): string {
 }
 
 /** Events of the log kept on each side of a client's first missing offset. */
-const AROUND = 6;
+const AROUND = 10;
 
 /**
  * For each client that missed something: what it saw around the first missing offset (the
