@@ -23,7 +23,8 @@ class Pending {
   excluded: Set<string> | undefined;
   /**
    * One frame can serve every socket: the messages are all of normal priority, of one kind and
-   * one epoch, with no gap notice among them (else sockets take them one by one).
+   * one epoch, each following the one before (rooms with history), with no gap notice among
+   * them (else sockets take them one by one).
    */
   shareable = true;
   private shared: SharedFrame | undefined;
@@ -40,6 +41,11 @@ class Pending {
     }
     if (item.priority !== 'normal') this.shareable = false;
     if (first && (first.constructor !== item.constructor || (item instanceof RoomFrame && (first as RoomFrame).epoch !== item.epoch))) this.shareable = false;
+    // one frame says each message follows the one before it: only a chain may share it (messages
+    // a node delivers unordered, e.g. while it does not follow the room yet, go one by one and
+    // each socket's cursor tells what is missing)
+    const last = this.items[this.items.length - 2];
+    if (item instanceof RoomFrame && last instanceof RoomFrame && item.prev !== last.offset) this.shareable = false;
     if (item.except?.length) for (const id of item.except) (this.excluded ??= new Set()).add(id);
   }
 

@@ -27,6 +27,8 @@ export class LocalIndex {
   readonly connections = new Map<string, ServerConnection>();
   private readonly rooms = new Map<string, Set<ServerConnection>>();
   private readonly users = new Map<string, Set<ServerConnection>>();
+  /** Room references being taken by a join, per connection and room (see `drop`). */
+  private readonly taking = new Map<string, Promise<unknown>>();
 
   constructor(private readonly cluster: ClusterNodeApi) {}
 
@@ -46,7 +48,7 @@ export class LocalIndex {
     if (!this.connections.delete(conn.id)) return Promise.resolve();
     const waits = [this.cluster.release(Topics.all)];
     if (conn.userId !== undefined && remove(this.users, conn.userId, conn)) waits.push(this.cluster.release(Topics.user(conn.userId)));
-    for (const [room, c] of conn.cursorEntries()) if (remove(this.rooms, room, conn)) waits.push(this.drop(room, c.history));
+    for (const [room, c] of conn.cursorEntries()) if (remove(this.rooms, room, conn)) waits.push(this.drop(conn, room, c.history));
     return Promise.all(waits.map((w) => w.catch(() => undefined)));
   }
 
@@ -57,23 +59,34 @@ export class LocalIndex {
    */
   async join(conn: ServerConnection, room: string, ordered = false): Promise<HistoryPosition | null | undefined> {
     if (!add(this.rooms, room, conn)) return undefined;
+    const taking: Promise<HistoryPosition | null | undefined> = ordered ? this.cluster.followRoom(room) : this.cluster.acquire(Topics.room(room)).then(() => undefined);
+    const key = `${conn.id}\n${room}`;
+    this.taking.set(key, taking);
     try {
-      if (ordered) return await this.cluster.followRoom(room);
-      await this.cluster.acquire(Topics.room(room));
-      return undefined;
+      return await taking;
     } catch (err) {
       remove(this.rooms, room, conn);
       throw err;
+    } finally {
+      if (this.taking.get(key) === taking) this.taking.delete(key);
     }
   }
 
   async leave(conn: ServerConnection, room: string, ordered = false): Promise<boolean> {
     if (!remove(this.rooms, room, conn)) return false;
-    await this.drop(room, ordered);
+    await this.drop(conn, room, ordered);
     return true;
   }
 
-  private drop(room: string, ordered: boolean): Promise<void> {
+  /**
+   * Give back the reference a membership took on the room's topic (or on following the room).
+   * A membership still taking it (the connection closed during its join) gives it back once it
+   * has it, never before: it must not give back another member's reference, which would leave
+   * the room unfollowed, or its messages unordered, while that member is still in it.
+   */
+  private async drop(conn: ServerConnection, room: string, ordered: boolean): Promise<void> {
+    const taking = this.taking.get(`${conn.id}\n${room}`);
+    if (taking && !(await taking.then(() => true, () => false))) return; // it failed: nothing was taken
     return ordered ? this.cluster.unfollowRoom(room) : this.cluster.release(Topics.room(room));
   }
 
