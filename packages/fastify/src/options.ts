@@ -9,7 +9,7 @@ const refused = (message: string) => z.custom<never>(() => false, message).optio
 
 /**
  * The plugin's own options, and the node options it refuses (the node serves on the Fastify
- * app's server). The README's options table is written from this.
+ * app's server). The README's options table is checked against this (test/readme-options.test.ts).
  */
 export const pluginOwnOptionsSchema = z.strictObject({
   /** Serve /health, /ready, /metrics, /cluster and /route as Fastify routes (false: none). */
