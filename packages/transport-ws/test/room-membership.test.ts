@@ -1,9 +1,18 @@
 import type { ClusterNodeApi, HistoryPosition } from '@switchyard/core';
-import { describe, expect, it } from 'vitest';
+import { waitFor } from '@switchyard/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SwitchyardNode } from '../src/index.js';
+import { internalsOf } from '../src/server/host.js';
 import type { ServerConnection } from '../src/server/connection.js';
 import { RoomBatcher } from '../src/server/room-batcher.js';
 import { RoomFrame } from '../src/server/room-frame.js';
 import { LocalIndex } from '../src/server/rooms.js';
+import { startNodes, TestClient } from './helpers.js';
+
+const nodes: SwitchyardNode[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+});
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const frame = (offset: number, prev = offset - 1) => new RoomFrame({ data: offset }, 'r', offset, 'e1', prev, 'normal', undefined);
@@ -92,5 +101,26 @@ describe('LocalIndex', () => {
     await removed;
     expect(c.refs.get('r')).toBe(1); // x took one and gave it back
     expect([...index.inRoom('r')]).toEqual([member]);
+  });
+});
+
+describe('a join after its connection closed', () => {
+  it('behind a join hook that waited: the closed connection is not left in the room, and the node does not follow it', async () => {
+    let allow: () => void = () => undefined;
+    let calls = 0;
+    const gate = new Promise<void>((resolve) => (allow = resolve));
+    nodes.push(...(await startNodes(['a'], { rooms: { history: true }, authorizeJoin: async () => (calls++, await gate, true) })));
+    const node = nodes[0] as SwitchyardNode;
+    const client = await TestClient.open(node.url);
+    client.send({ t: 'hello', v: 1, rooms: { r: {} } });
+    await waitFor(() => calls === 1);
+    await client.close();
+    const internals = internalsOf(node);
+    await waitFor(() => internals.index.size === 0);
+    allow();
+    // the hello goes on after the hook, in microtasks up to the room's index: one turn is enough to see it
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(internals.index.hasRoom('r')).toBe(false);
+    expect(node.cluster.topics()).not.toContain('room.r');
   });
 });

@@ -42,6 +42,9 @@ export function createRoomJoins(node: Omit<NodeInternals, 'joins'>): RoomJoins<S
  * `gap` frames for what history no longer has, then the held live messages, none twice.
  */
 export function joinRoom(node: NodeInternals, conn: ServerConnection, room: string, from?: From): Promise<Joined> {
+  // a connection that closed meanwhile (behind a join hook that waited) has left the index:
+  // joining now would leave it in the room, and the room followed, until the node stops
+  if (conn.state === 'closing' || conn.state === 'closed') return Promise.resolve({ state: { room, offset: 0, history: false, recovered: false, gap: false }, replay: () => undefined });
   return node.joins.join(conn, room, from);
 }
 
