@@ -220,6 +220,7 @@ describe('bad options', () => {
   it('are CONFIG_INVALID naming the option, in plain words', async () => {
     await fails({ port: 3000 }, 'port:', 'app.listen');
     await fails({ server: {} }, 'server:', 'app.server');
+    await fails({ limits: { listenBacklog: 8192 } }, 'limits.listenBacklog:', 'app.listen({ port, backlog })');
     await fails({ path: 'ws' }, 'path:', 'must start with /');
     await fails({ graceMs: -5 }, 'graceMs:');
     await fails({ httpPrefix: 'health/' }, 'httpPrefix:');

@@ -69,6 +69,7 @@ describe('what the adapter refuses, in plain words', () => {
     const cluster = memoryCluster();
     expect(() => new SwitchyardAdapter(app, { cluster, port: 3000 } as never)).toThrow(/invalid option `port` of SwitchyardAdapter: the node serves on the port the application listens on/);
     expect(() => new SwitchyardAdapter(app, { cluster, limits: { maxPayload: 1 } })).toThrow(/limits\.maxPayload/);
+    expect(() => new SwitchyardAdapter(app, { cluster, limits: { listenBacklog: 8192 } })).toThrow(/limits\.listenBacklog: .*server\.listen\(\{ port, backlog \}\)/);
     expect(() => new SwitchyardAdapter({} as never, { cluster })).toThrow(/needs the Nest application/);
     const adapter = new SwitchyardAdapter(app, { cluster, path: '/live' });
     await rejectsWithCode(adapter.ready(), 'CONFLICT');

@@ -92,6 +92,13 @@ export const nodeOptionsSchema = z
          * does not queue behind them.
          */
         maxHellosInFlight: z.number().int().min(1).max(100_000).default(64),
+        /**
+         * On the server the node creates: connections the kernel holds while the node is busy (the
+         * listen backlog, default 4096; Linux caps it at `net.core.somaxconn`). When a failover sends
+         * more clients at once than it holds, the rest are dropped and their TCP retries after 1 s.
+         * For a server you pass in, give the backlog to its `listen()`.
+         */
+        listenBacklog: z.number().int().min(1).max(65_535).optional(),
       })
       .prefault({}),
     /** How long the node waits for clients, sockets and the other nodes, ms. */
@@ -131,6 +138,10 @@ export const nodeOptionsSchema = z
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function', 'logger must be pino-compatible').optional(),
   })
   .refine((o) => !(o.server && o.port !== undefined), { message: 'give either server or port, not both', path: ['port'] })
+  .refine((o) => !(o.server && o.limits.listenBacklog !== undefined), {
+    message: 'limits.listenBacklog applies to a server the node creates (port); give your server the backlog when it listens: server.listen({ port, backlog }), Fastify app.listen({ port, backlog })',
+    path: ['limits', 'listenBacklog'],
+  })
   .refine((o) => !(o.cluster && o.adapter), { message: 'give either cluster or adapter (the cluster has its ports already)', path: ['adapter'] });
 
 export type NodeOptionsInput = z.input<typeof nodeOptionsSchema>;

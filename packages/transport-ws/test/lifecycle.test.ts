@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCluster, MemoryHub, type ClusterNode } from '@switchyard/core';
 import { createNode, type SwitchyardNode } from '../src/index.js';
 import { waitFor } from '@switchyard/core/testing';
+import { backlogCap, backlogWarning, DEFAULT_LISTEN_BACKLOG } from '../src/server/backlog.js';
 import { httpGet, startNodes, TestClient, type Frame } from './helpers.js';
 
 const nodes: SwitchyardNode[] = [];
@@ -65,6 +68,61 @@ describe('listening', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('EADDRINUSE');
     expect(cluster.phase).toBe('new');
     await second.close(); // nothing to close, and no error
+  });
+});
+
+/** The backlog of the socket listening on `port` as the kernel holds it (`ss`: Send-Q of a listening socket). */
+function listenBacklogOf(port: number): number {
+  const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+  return Number(line.trim().split(/\s+/)[2]);
+}
+
+describe('listen backlog', () => {
+  it('a server the node creates holds 4096 pending connections by default (a failover crowd while the node is busy), or limits.listenBacklog, as far as the kernel allows', async () => {
+    const cap = await backlogCap();
+    const a = createNode({ cluster: createCluster({ nodeId: 'a', logLevel: 'silent' }), port: 0 });
+    const b = createNode({ cluster: createCluster({ nodeId: 'b', logLevel: 'silent' }), port: 0, limits: { listenBacklog: 100 } });
+    nodes.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    expect(listenBacklogOf(Number(new URL(a.url).port))).toBe(Math.min(DEFAULT_LISTEN_BACKLOG, cap ?? Infinity));
+    expect(listenBacklogOf(Number(new URL(b.url).port))).toBe(100);
+  });
+
+  it('asking for more than net.core.somaxconn starts the node and says so once, with the sysctl to raise it', async () => {
+    const cap = await backlogCap();
+    expect(cap).toBeGreaterThan(0); // (Linux)
+    const warnings: Array<[object | string, string | undefined]> = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push([o, m]) };
+    const node = createNode({ cluster: createCluster({ nodeId: 'big', logLevel: 'silent' }), port: 0, logger, limits: { listenBacklog: (cap as number) + 1 } });
+    nodes.push(node);
+    await node.start();
+    const said = warnings.filter(([, m]) => m?.includes('net.core.somaxconn'));
+    expect(said).toHaveLength(1);
+    expect(said[0]?.[1]).toContain(`listen backlog ${(cap as number) + 1} is capped at ${cap}`);
+    expect(said[0]?.[1]).toContain(`sysctl -w net.core.somaxconn=${(cap as number) + 1}`);
+    expect(listenBacklogOf(Number(new URL(node.url).port))).toBe(cap);
+  });
+
+  it('backlogCap reads the kernel setting and says nothing where it cannot; backlogWarning is quiet when the kernel allows the backlog', async () => {
+    expect(await backlogCap(async () => '128\n')).toBe(128);
+    expect(await backlogCap(async () => 'x')).toBeUndefined();
+    expect(await backlogCap(() => Promise.reject(Object.assign(new Error('no such file'), { code: 'ENOENT' })))).toBeUndefined();
+    expect(backlogWarning(4096, 4096)).toBeUndefined();
+    expect(backlogWarning(4096, undefined)).toBeUndefined();
+    expect(backlogWarning(4096, 128)).toMatch(/capped at 128.*waits 1 s for its TCP retry/);
+  });
+
+  it('limits.listenBacklog with a server of your own is refused: the backlog is given to that server when it listens', () => {
+    const err = (() => {
+      try {
+        createNode({ cluster: createCluster({ logLevel: 'silent' }), server: createServer(), limits: { listenBacklog: 1024 } });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected CONFIG_INVALID');
+    })();
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(err.message).toMatch(/limits\.listenBacklog: .*server\.listen\(\{ port, backlog \}\)/);
   });
 });
 

@@ -15,6 +15,7 @@ import { randomId, SessionService, TypedEmitter } from '@switchyard/core/adapter
 import { WebSocketServer } from 'ws';
 import { parseNodeOptions, type NodeOptions, type NodeOptionsInput } from '../options.js';
 import { encodeGap, encodeMsg, type Priority, type WireMessage } from '../protocol/server-frames.js';
+import { backlogCap, backlogWarning, DEFAULT_LISTEN_BACKLOG } from './backlog.js';
 import { selectSubprotocol } from './early-hello.js';
 import type { AnyEvents, EventData, EventMap, EventName } from '../client/events.js';
 import { PlainFrame, RoomFrame } from './room-frame.js';
@@ -241,10 +242,14 @@ export class SwitchyardNode<S extends EventMap = AnyEvents, C extends EventMap =
       // Slow requests (a slowloris upgrade) are cut after timeouts.headersTimeoutMs, checked every second.
       const limits = { headersTimeout: o.timeouts.headersTimeoutMs, requestTimeout: Math.max(o.timeouts.headersTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, o.timeouts.headersTimeoutMs) };
       this.server = o.http ? createServer(limits, (req: IncomingMessage, res: ServerResponse) => handler(req, res)) : createServer(limits);
+      // Room for a failover's crowd while the node is busy (Node's default is 511), and a word when the kernel allows less.
+      const backlog = o.limits.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
+      const capped = backlogWarning(backlog, await backlogCap());
+      if (capped) this.logger.warn({ backlog }, capped);
       await new Promise<void>((resolve, reject) => {
         const s = this.server as Server;
         s.once('error', reject);
-        s.listen(o.port ?? 0, o.host, () => {
+        s.listen({ port: o.port ?? 0, host: o.host, backlog }, () => {
           s.off('error', reject);
           resolve();
         });
