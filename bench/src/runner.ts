@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { settleTimeWait } from './proc/time-wait.js';
+import { listenOverflows, settleTimeWait } from './proc/time-wait.js';
 import { Harness } from './harness.js';
 import type { SourceAddresses } from './proc/addresses.js';
 import { cleanPostgres, type Backends } from './services/backends.js';
@@ -28,6 +28,12 @@ const SCENARIO: Record<ScenarioName, Scenario> = {
  * One run: fresh processes, the scenario, then everything stopped. A hard deadline kills every
  * child process of the run (SIGKILL) and marks the run failed.
  */
+/** Connections dropped by full accept queues during the run (machine-wide), when the kernel says. */
+function overflowNote(before: number, after: number): string[] {
+  if (!Number.isFinite(before) || !Number.isFinite(after)) return [];
+  return [`connections dropped by a full accept queue during the run (machine-wide, each retried by TCP 1 s later): ${after - before}`];
+}
+
 export async function runOne(s: RunSettings, backends: Backends, addresses: SourceAddresses, progress: (fraction: number, status: string) => void): Promise<RunResult> {
   // closed connections of earlier runs slow new connects down: start every run on the same footing
   const settled = s.clients >= 500 ? await settleTimeWait(s.clients) : { waitedMs: 0, left: NaN };
@@ -43,6 +49,7 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
     }, s.deadline * 1000);
   });
   const load0 = loadavg()[0] as number;
+  const overflows0 = await listenOverflows();
   const base = () => ({ id, system: s.system, scenario: s.scenario, settings: s, startedAt: startedAt.toISOString(), load: [load0, loadavg()[0] as number] as [number, number] });
   try {
     const phases: Array<[string, number]> = [];
@@ -52,7 +59,7 @@ export async function runOne(s: RunSettings, backends: Backends, addresses: Sour
     };
     const out = await Promise.race([SCENARIO[s.scenario]({ h, s, progress: track }), deadline]);
     phases.push(['done', Math.round((Date.now() - t) / 100) / 10]);
-    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`, ...(Number.isFinite(settled.left) ? [`TIME_WAIT sockets at the start: ${settled.left}${settled.waitedMs >= 1000 ? ` (waited ${Math.round(settled.waitedMs / 1000)} s for earlier runs' to expire)` : ''}`] : [])] };
+    return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: true, ...out, notes: [...(out.notes ?? []), `phases (s since start): ${phases.map(([p, at]) => `${p} ${at}`).join(', ')}`, ...(Number.isFinite(settled.left) ? [`TIME_WAIT sockets at the start: ${settled.left}${settled.waitedMs >= 1000 ? ` (waited ${Math.round(settled.waitedMs / 1000)} s for earlier runs' to expire)` : ''}`] : []), ...overflowNote(overflows0, await listenOverflows())] };
   } catch (err) {
     return { ...base(), wallSeconds: (Date.now() - t) / 1000, ok: false, error: err instanceof Error ? err.message : String(err), metrics: {} };
   } finally {

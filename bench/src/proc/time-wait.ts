@@ -27,3 +27,21 @@ export async function settleTimeWait(clients: number, limit = 12_000, maxMs = 65
   }
   return { waitedMs: Date.now() - t0, left };
 }
+
+/**
+ * Connections the kernel dropped because a listening socket's accept queue was full (Linux
+ * `TcpExt ListenOverflows` in `/proc/net/netstat`, for the whole machine); NaN where it cannot
+ * tell. Each drop costs the connecting client its TCP retry, 1 s later: a run with drops has
+ * connect and failover tails a second longer.
+ */
+export async function listenOverflows(): Promise<number> {
+  try {
+    const lines = (await readFile('/proc/net/netstat', 'utf8')).split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]?.split(/\s+/) ?? [];
+    const values = lines[1]?.split(/\s+/) ?? [];
+    const i = names.indexOf('ListenOverflows');
+    return i > 0 && values[i] !== undefined ? Number(values[i]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
