@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
+import { LISTEN_BACKLOG, type BenchServer, type ServerStartArgs, type WireCounts } from './types.js';
 
 /** The baseline: one Socket.IO 4 server with @socket.io/redis-adapter, WebSocket transport only. */
 export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer> {
@@ -34,7 +34,7 @@ export async function startSocketIo(args: ServerStartArgs): Promise<BenchServer>
       void Promise.resolve(socket.join(rooms)).then(() => ack?.());
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, resolve));
   const port = (http.address() as AddressInfo).port;
   const id = `sio-${args.index}`;
   return {

@@ -51,3 +51,11 @@ export interface ServerStartArgs {
   nodeTimeoutMs: number;
   backend: import('./ports.js').BackendConfig;
 }
+
+/**
+ * The listen backlog of every system's server in the bench: Switchyard's default. Node's own
+ * (511) overflows when a failover sends 1,000 clients to a busy survivor at once, and a dropped
+ * connect waits 1 s for its TCP retry; the other systems get the same room, so the comparison is
+ * of the libraries, not of one listen() argument.
+ */
+export const LISTEN_BACKLOG = 4096;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
+import { LISTEN_BACKLOG, type BenchServer, type ServerStartArgs, type WireCounts } from './types.js';
 
 /** A room's batch is written when it is this old (ms) or holds this many messages, whichever comes first. */
 export const BATCH_MS = 5;
@@ -32,7 +32,7 @@ export async function startBatchedWs(args: ServerStartArgs): Promise<BenchServer
   const rooms = new Map<string, Set<WebSocket>>();
   const batches = new Map<string, Batch>();
   const wire: WireCounts = { frames: 0, messages: 0 };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: LISTEN_BACKLOG, perMessageDeflate: false, clientTracking: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws, req) => {
     const mine = roomsOf(req);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
+import { LISTEN_BACKLOG, type BenchServer, type ServerStartArgs, type WireCounts } from './types.js';
 
 /**
  * The ceiling without batching: a bare `ws` server that encodes each message once and writes it
@@ -10,7 +10,7 @@ import type { BenchServer, ServerStartArgs, WireCounts } from './types.js';
 export async function startRawWs(args: ServerStartArgs): Promise<BenchServer> {
   const sockets = new Set<WebSocket>();
   const wire: WireCounts = { frames: 0, messages: 0 };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: LISTEN_BACKLOG, perMessageDeflate: false, clientTracking: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws) => {
     sockets.add(ws);
