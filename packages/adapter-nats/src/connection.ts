@@ -85,6 +85,7 @@ export class NatsConnector {
           reconnectTimeWait: c.reconnectTimeWaitMs,
           pingInterval: c.pingIntervalMs,
           maxPingOut: c.maxPingOut,
+          noAsyncTraces: !c.asyncTraces,
         }));
         this.nc = nc;
         return nc;

@@ -53,6 +53,13 @@ export const natsOptionsSchema = z
     /** PINGs left unanswered before the connection is declared stale (see `pingIntervalMs`). */
     maxPingOut: z.number().int().min(1).default(2),
     /**
+     * nats.js async traces on the connection we open: every request then builds two Error objects
+     * up front to keep its caller's stack, used only if it fails. Off by default: a failed call's
+     * SwitchyardError names the operation already, and under load (a failover's session reads)
+     * those Errors took about a sixth of a node's CPU. A `connection` you pass keeps its own setting.
+     */
+    asyncTraces: z.boolean().default(false),
+    /**
      * Deadline of every JetStream and KV call (each request and publish acknowledgement), of the
      * round trip that confirms a bus subscribe or unsubscribe, and (added to the 2 s pull window)
      * of a history read's fetch, ms. A call with no answer by then rejects with TIMEOUT.

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { RegistryEvent } from '@switchyard/core';
 import { Closer, bytes, makeNode, rejectsWithCode, serviceUrl, text, unique, waitFor } from '@switchyard/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NatsBus, NatsHistory, NatsRegistry, createNatsAdapter, encodeToken, parseNatsOptions, topicSubject } from '../src/index.js';
+import { NatsBus, NatsConnector, NatsHistory, NatsRegistry, createNatsAdapter, encodeToken, parseNatsOptions, topicSubject } from '../src/index.js';
 import { dropStreams, runId } from './helpers.js';
 import { freePort } from './private-server.js';
 
@@ -40,6 +40,19 @@ describe('options', () => {
     expectConfigError({ servers: 'http://127.0.0.1:4222' }, 'servers');
     expectConfigError({ connection: {} }, 'connection');
     expectConfigError({ servers: 'nats://127.0.0.1:4222', logger: { info: 1 } }, 'logger');
+  });
+
+  it('opens its connection without nats.js async traces (two Errors built per request), unless asked', async () => {
+    const traced = (c: NatsConnection) => !(c as unknown as { protocol: { options: { noAsyncTraces?: boolean } } }).protocol.options.noAsyncTraces;
+    const plain = new NatsConnector(parseNatsOptions({ servers: url }));
+    const asked = new NatsConnector(parseNatsOptions({ servers: url, asyncTraces: true }));
+    try {
+      expect(traced(await plain.acquire())).toBe(false);
+      expect(traced(await asked.acquire())).toBe(true);
+    } finally {
+      await Promise.all([plain.release(), asked.release()]);
+    }
+    expect(plain.connection?.isClosed() ?? true).toBe(true);
   });
 
   it('fills defaults', () => {
