@@ -108,6 +108,39 @@ describe('SessionService: open and resume', () => {
   });
 });
 
+describe('SessionService: reads gathered', () => {
+  it('reads the stored sessions of clients resuming in one turn with one getMany, each resuming its own', async () => {
+    const c = stubCluster({ local: true });
+    for (let i = 0; i < 20; i++) await c.sessions.put(record({ id: `s${i}`, userId: `u${i}` }), 60_000);
+    const getMany = vi.spyOn(c.sessions, 'getMany');
+    const get = vi.spyOn(c.sessions, 'get');
+    const service = serviceOf(c);
+    const openings = Array.from({ length: 20 }, (_, i) => service.open(new FakePeer(`a~${i}`, `u${i}`), { session: `s${i}`, place: true }));
+    const results = await Promise.all(openings.map(async (o) => (await o.place(), o.commit())));
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => ({ sessionId: `s${i}`, resumed: true })));
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany.mock.calls[0]?.[0]).toHaveLength(20);
+    expect(get).not.toHaveBeenCalled();
+  });
+
+  it('a batch read that fails counts as no session for each client in it; a store without getMany gets one get each', async () => {
+    const failing = stubCluster({ local: true });
+    failing.sessions.getMany = () => Promise.reject(new Error('down'));
+    const service = serviceOf(failing);
+    const openings = ['s1', 's2', 's3'].map((id, i) => service.open(new FakePeer(`a~${i}`, 'u1'), { session: id, place: true }));
+    expect((await Promise.all(openings.map(async (o) => (await o.place(), o.commit())))).map((r) => r.resumed)).toEqual([false, false, false]);
+
+    const plain = stubCluster({ local: true });
+    await plain.sessions.put(record({ id: 's1' }), 60_000);
+    plain.sessions.getMany = undefined as never;
+    const get = vi.spyOn(plain.sessions, 'get');
+    const svc = serviceOf(plain);
+    const two = ['s1', 'nope'].map((id, i) => svc.open(new FakePeer(`b~${i}`, 'u1'), { session: id, place: true }));
+    expect((await Promise.all(two.map(async (o) => (await o.place(), o.commit())))).map((r) => r.resumed)).toEqual([true, false]);
+    expect(get).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('SessionService: placement', () => {
   it("redirects a client to its session's node, and accepts it where its session lives", async () => {
     const [a, b] = (await cluster(['a', 'b'])) as [ClusterNode, ClusterNode];
@@ -155,13 +188,14 @@ describe('SessionService: placement', () => {
 
   it('a displaced client does not wait for its stored session to be placed', async () => {
     const c = stubCluster({ reason: 'session', key: null });
-    let answer: (r: SessionRecord | null) => void = () => undefined;
+    let answer: ((r: SessionRecord | null) => void) | undefined;
     c.sessions.get = () => new Promise((resolve) => (answer = resolve));
     const opening = serviceOf(c).open(new FakePeer('a~15', 'u1'), { session: 's1', place: true, lost: 'dead', rooms: {} });
     expect(await opening.place()).toBeNull();
     expect(c.place).toHaveBeenCalledWith(expect.objectContaining({ sessionId: undefined, session: null }));
     const committed = opening.commit();
-    answer(record({ nodeId: 'dead' }));
+    await waitFor(() => answer !== undefined, 5000); // (the read goes out at the end of the turn)
+    answer?.(record({ nodeId: 'dead' }));
     expect(await committed).toEqual({ sessionId: 's1', resumed: true });
   });
 });

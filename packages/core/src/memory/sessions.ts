@@ -39,6 +39,14 @@ export class MemorySessionStore implements SessionStore {
     return r ? clone(r.value) : null;
   }
 
+  async getMany(sessionIds: readonly string[]): Promise<Array<SessionRecord | null>> {
+    this.guard.check();
+    return sessionIds.map((id) => {
+      const r = this.live(id);
+      return r ? clone(r.value) : null;
+    });
+  }
+
   async touch(sessionId: string, ttlMs: number): Promise<boolean> {
     this.guard.check();
     const r = this.live(sessionId);

@@ -16,6 +16,12 @@ export interface SessionStore extends Lifecycle {
    */
   putMany?(sessions: readonly SessionRecord[], ttlMs: number): Promise<void>;
   get(sessionId: string): Promise<SessionRecord | null>;
+  /**
+   * Optional: read several sessions in one round trip, each exactly as `get` would, the results in
+   * the order of `sessionIds` (null: none). The node gathers the reads of clients resuming at about
+   * the same time (the clients of a dead node) into one call; a store without it gets one `get` each.
+   */
+  getMany?(sessionIds: readonly string[]): Promise<Array<SessionRecord | null>>;
   /** Extend the TTL. False when the session is gone. */
   touch(sessionId: string, ttlMs: number): Promise<boolean>;
   delete(sessionId: string): Promise<void>;

@@ -2,6 +2,7 @@ import type { ClusterNodeApi, Placement } from '../cluster/types.js';
 import type { Logger } from '../logger.js';
 import type { SessionRecord } from '../model/session.js';
 import { randomId } from '../util/id.js';
+import { Gather } from './gather.js';
 import { SessionWrites } from './session-writes.js';
 
 /** Where a connection is in one room, as the transport tracks it (offset -1: not known yet). */
@@ -89,12 +90,17 @@ export class SessionService {
   private readonly sessions = new WeakMap<SessionPeer, PeerSession>();
   /** New and resumed sessions, written in batches (one store call for the clients opening together). */
   private readonly writes: SessionWrites;
+  /** Stored sessions of resuming clients, read in batches (one store call for the clients of one turn). */
+  private readonly reads: Gather<string, SessionRecord | null>;
 
   constructor(
     private readonly cluster: SessionCluster,
     private readonly options: SessionServiceOptions,
   ) {
     this.writes = new SessionWrites(cluster.sessions, { ttlMs: options.ttlMs, ...(options.writeLingerMs !== undefined ? { lingerMs: options.writeLingerMs } : {}) });
+    // A hello waits for its read: gather only what arrives in one turn (no linger).
+    const store = cluster.sessions;
+    this.reads = new Gather((id) => store.get(id), store.getMany?.bind(store), { lingerMs: 0, maxBatch: 64 });
   }
 
   /** Send the session writes still gathering (before the node closes its stores). */
@@ -102,9 +108,9 @@ export class SessionService {
     this.writes.flush();
   }
 
-  /** Start opening a session for `peer`: the stored session is read at once. */
+  /** Start opening a session for `peer`: the stored session is read at the end of this turn, in one store call with those of the other clients opening meanwhile. */
   open(peer: SessionPeer, request: OpenRequest): SessionOpening {
-    return new SessionOpening(this.cluster, peer, request, { logger: this.options.logger, opened: (record) => this.opened(peer, record) });
+    return new SessionOpening(this.cluster, peer, request, { logger: this.options.logger, read: (id) => this.reads.call(id), opened: (record) => this.opened(peer, record) });
   }
 
   /** The session id of `peer` once opened ('' before). */
@@ -209,11 +215,11 @@ export class SessionOpening {
     private readonly cluster: SessionCluster,
     private readonly peer: SessionPeer,
     private readonly request: OpenRequest,
-    private readonly owner: { logger: Logger; opened(record: SessionRecord): void },
+    private readonly owner: { logger: Logger; read(sessionId: string): Promise<SessionRecord | null>; opened(record: SessionRecord): void },
   ) {
     // only a session of this user counts; a store that fails counts as none
     this.stored = request.session
-      ? cluster.sessions.get(request.session).then(
+      ? owner.read(request.session).then(
           (s) => (s && (s.userId ?? undefined) === peer.userId ? s : null),
           () => null,
         )

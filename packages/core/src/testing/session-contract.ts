@@ -74,6 +74,21 @@ export function sessionContract(name: string, options: SessionContractOptions): 
       await a.putMany([], 60_000);
     });
 
+    it('getMany reads each session as get does, in the order asked, null for one missing or expired (when the store has it)', async () => {
+      const [a, b] = [await open(), await open()];
+      if (!b.getMany) return;
+      const s1 = makeSession(unique('s'), unique('node'), { userId: unique('user'), rooms: { lobby: { offset: 7, epoch: 'e1' } }, data: { n: 1 } });
+      const s2 = makeSession(unique('s'), unique('node'));
+      const gone = makeSession(unique('s'), unique('node'));
+      await a.put(s1, 60_000);
+      await a.put(s2, 60_000);
+      await a.put(gone, 60_000);
+      await a.delete(gone.id);
+      const missing = unique('missing');
+      expect(await b.getMany([s2.id, missing, s1.id, gone.id, s2.id])).toEqual([s2, null, s1, null, s2]);
+      expect(await b.getMany([])).toEqual([]);
+    });
+
     it('records rooms with offsets and forgets them', async () => {
       const s = await open();
       const rec = makeSession(unique('s'), unique('node'));
